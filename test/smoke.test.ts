@@ -1,0 +1,5 @@
+import * as lib from '../src';
+
+test('library entry point loads', () => {
+  expect(typeof lib).toBe('object');
+});
