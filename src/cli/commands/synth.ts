@@ -1,0 +1,41 @@
+import { mkdirSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { Command } from 'commander';
+import { renderGateway, type RenderedManifest } from '../../constructs';
+import type { CliContext } from '../context';
+import { loadOrFail } from '../load';
+
+export interface SynthOptions {
+  readonly file?: string[];
+  readonly output?: string;
+}
+
+/** Validates every input, renders every gateway in memory, and only then writes anything. */
+export function synth(paths: string[], options: SynthOptions, ctx: CliContext): void {
+  const gateways = loadOrFail([...paths, ...(options.file ?? [])], ctx);
+  const rendered: RenderedManifest[] = gateways.map((g) =>
+    renderGateway({ metadata: g.resource.metadata, spec: g.raw.spec as never, source: g.source.file }),
+  );
+  for (const r of rendered) {
+    for (const warning of r.gateway.envoy.warnings) ctx.stderr(`warning: ${r.gateway.name}: ${warning}\n`);
+  }
+  if (!options.output) {
+    ctx.stdout(rendered.map((r) => r.yaml).join('---\n'));
+    return;
+  }
+  mkdirSync(options.output, { recursive: true });
+  for (const r of rendered) {
+    const file = join(options.output, r.fileName);
+    writeFileSync(file, r.yaml);
+    ctx.stderr(`wrote ${file} (${r.objects.length} objects)\n`);
+  }
+}
+
+export function synthCommand(ctx: CliContext): Command {
+  return new Command('synth')
+    .description('Validate AIGatewayResource YAML and write the Kubernetes manifests of each gateway')
+    .argument('[paths...]', 'YAML files or directories ("-" reads stdin)')
+    .option('-f, --file <paths...>', 'YAML files or directories ("-" reads stdin); same as the arguments')
+    .option('-o, --output <dir>', 'write one <namespace>.<name>.k8s.yaml per gateway into this directory (default: stdout)')
+    .action((paths: string[], options: SynthOptions) => synth(paths, options, ctx));
+}

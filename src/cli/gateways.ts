@@ -1,0 +1,54 @@
+import { KIND, validateResource, type AIGatewayResource, type SpecIssue, formatPath } from '../spec';
+import type { InputDocument, InputProblem } from './inputs';
+import { locate } from './positions';
+
+/** A validated gateway and where it came from. */
+export interface LoadedGateway {
+  readonly source: InputDocument;
+  /** The document as written (what the construct is given, so shorthand stays the user's). */
+  readonly raw: Record<string, unknown>;
+  readonly resource: AIGatewayResource;
+}
+
+function problemAt(source: InputDocument, issue: SpecIssue): InputProblem {
+  const pos = locate(source.doc, source.lines, issue.path, issue.message.startsWith('unknown field'));
+  return { file: source.file, line: pos?.line, col: pos?.col, message: `${formatPath(issue.path)}: ${issue.message}` };
+}
+
+/** Validates every document; returns the gateways and every problem found, in input order. */
+export function loadGateways(documents: readonly InputDocument[]): { gateways: LoadedGateway[]; problems: InputProblem[] } {
+  const gateways: LoadedGateway[] = [];
+  const problems: InputProblem[] = [];
+  const seen = new Map<string, InputDocument>();
+  for (const source of documents) {
+    const raw = source.doc.toJS({ maxAliasCount: 100 }) as unknown;
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+      problems.push({ file: source.file, ...locate(source.doc, source.lines, []), message: `expected a ${KIND} document (a mapping)` });
+      continue;
+    }
+    const result = validateResource(raw);
+    if (!result.ok) {
+      problems.push(...result.issues.map((issue) => problemAt(source, issue)));
+      continue;
+    }
+    const { name, namespace } = result.value.metadata;
+    const key = `${namespace ?? ''}/${name}`;
+    const earlier = seen.get(key);
+    if (earlier) {
+      problems.push({
+        ...problemAt(source, { path: ['metadata', 'name'], message: '' }),
+        message: `metadata.name: gateway "${name}"${namespace ? ` in namespace ${namespace}` : ''} is also defined in ${earlier.file}`,
+      });
+      continue;
+    }
+    seen.set(key, source);
+    gateways.push({ source, raw: raw as Record<string, unknown>, resource: result.value });
+  }
+  return { gateways, problems };
+}
+
+/** "file:line:col: message" */
+export function formatProblem(problem: InputProblem): string {
+  const where = problem.line !== undefined ? `${problem.file}:${problem.line}:${problem.col}` : problem.file;
+  return `${where}: ${problem.message}`;
+}

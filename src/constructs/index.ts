@@ -1,0 +1,4 @@
+export { AIGateway, type AIGatewayProps, type GatewayIngressOptions } from './ai-gateway';
+export { ENVOY_IMAGE, ENVOY_UID } from './envoy-image';
+export { labelsFor, selectorLabels } from './labels';
+export { renderGateway, type GatewayDocument, type RenderedManifest } from './manifests';

@@ -1,0 +1,40 @@
+import type { AIGatewaySpec } from '../spec';
+
+/** Where the generated Envoy runs: facts the spec does not carry. */
+export interface EnvoyOptions {
+  /** Name of the gateway (the custom resource's metadata.name). */
+  readonly gatewayName: string;
+  /** Namespace the gateway runs in; Services without a namespace are looked up there. */
+  readonly namespace?: string;
+  /** Cluster DNS domain. @default "cluster.local" */
+  readonly clusterDomain?: string;
+}
+
+/** A key of a Secret the Envoy container must see as a file (credentials never enter the config). */
+export interface SecretFile {
+  readonly secretName: string;
+  readonly key: string;
+  /** Directory the Secret is mounted at; the file is `${mountPath}/${key}`. */
+  readonly mountPath: string;
+}
+
+/** Ports of the Envoy container. */
+export const ENVOY_PORTS = {
+  /** Public listener (unprivileged, so the container needs no NET_BIND_SERVICE). */
+  http: 8080,
+  /** Envoy admin, bound to 127.0.0.1 only: never reachable from outside the pod. */
+  admin: 9901,
+} as const;
+
+/** Everything the Kubernetes layer needs to run the generated configuration. */
+export interface EnvoyConfig {
+  /** The bootstrap (proto3 JSON mapping of envoy.config.bootstrap.v3.Bootstrap). */
+  readonly bootstrap: Record<string, unknown>;
+  /** Secret keys to mount into the Envoy container. */
+  readonly secretFiles: SecretFile[];
+  /** Spec features that this version does not translate yet (reported, never ignored silently). */
+  readonly warnings: string[];
+}
+
+export type Spec = AIGatewaySpec;
+export type Json = Record<string, unknown>;

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { ENDPOINT_RULES, validations } from './cel-rules';
+import { DEFAULTS } from './defaults';
+import { dnsLabel, duration, headerName, secretKeyRef, usdPerToken } from './primitives';
+
+export const MODEL_TYPES = ['LLM', 'Vision', 'Embedding', 'Audio', 'Image', 'Multimodal'] as const;
+
+/** An absolute http(s) URL without query or fragment, e.g. "https://api.openai.com". */
+const EXTERNAL_URL = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/;
+
+export const serviceRefSchema = z
+  .strictObject({
+    name: dnsLabel().describe('Name of the Kubernetes Service that serves the model.'),
+    namespace: dnsLabel()
+      .optional()
+      .describe("Namespace of the Service. @default the gateway's own namespace"),
+    port: z
+      .number()
+      .int({ message: 'must be a whole number' })
+      .min(1, { message: 'must be between 1 and 65535' })
+      .max(65535, { message: 'must be between 1 and 65535' })
+      .optional()
+      .describe(`Port of the Service. @default ${DEFAULTS.servicePort}`),
+  })
+  .describe('Reference to an in-cluster Service (reached as <name>.<namespace>.svc.cluster.local).');
+
+export const credentialsRefSchema = secretKeyRef('upstream API key')
+  .extend({
+    header: headerName
+      .optional()
+      .describe(
+        'Header that carries the key to the upstream. @default "x-api-key" for provider Anthropic, "api-key" for AzureOpenAI, otherwise "Authorization"',
+      ),
+    prefix: z
+      .string()
+      .max(32)
+      .optional()
+      .describe('Text put before the key in the header. @default "Bearer " when the header is Authorization, otherwise ""'),
+  })
+  .describe(
+    'Secret key whose value the gateway sends upstream as the credential. The value is mounted into the Envoy pod, never copied into the configuration.',
+  );
+
+export const costPerTokenSchema = z
+  .strictObject({
+    inputTokens: usdPerToken.describe('USD per input (prompt) token, e.g. "0.00003" for $0.03 per 1k tokens.'),
+    outputTokens: usdPerToken.describe('USD per output (completion) token, e.g. "0.00006" for $0.06 per 1k tokens.'),
+  })
+  .describe('Price of the endpoint, used to compute the cost of each request from its token usage.');
+
+export const retrySchema = z
+  .strictObject({
+    attempts: z
+      .number()
+      .int()
+      .min(0, { message: 'must be between 0 and 10' })
+      .max(10, { message: 'must be between 0 and 10' })
+      .optional()
+      .describe(`Retries after the first attempt (0 disables retries). @default ${DEFAULTS.retryAttempts}`),
+    perTryTimeout: duration.optional().describe('Timeout of each attempt. @default no per-try timeout'),
+  })
+  .describe('Retry policy; retried on 5xx, reset and connect-failure.');
+
+export const endpointSchema = z
+  .strictObject({
+    name: dnsLabel().describe('Unique name of the endpoint; routing rules refer to it.'),
+    serviceRef: serviceRefSchema.optional(),
+    url: z
+      .string()
+      .max(2048)
+      .regex(EXTERNAL_URL, {
+        message: 'must be an absolute http(s) URL without query or fragment, e.g. "https://api.openai.com"',
+      })
+      .optional()
+      .describe('External provider base URL (TLS with SNI and Host rewrite for https). Exclusive with serviceRef.'),
+    modelType: z.enum(MODEL_TYPES).optional().describe(`Kind of model served. @default "${DEFAULTS.modelType}"`),
+    provider: z
+      .string()
+      .max(63)
+      .optional()
+      .describe('Provider, e.g. OpenAI, Anthropic, AzureOpenAI, HuggingFace. Decides the default credential header.'),
+    models: z
+      .array(z.string().min(1).max(256))
+      .max(64)
+      .optional()
+      .describe('Model names this endpoint serves (RequestBody routing and status.deployedModels). @default [the endpoint name]'),
+    costPerToken: costPerTokenSchema.optional(),
+    credentialsRef: credentialsRefSchema.optional(),
+    timeout: duration.optional().describe(`Timeout for a whole request to this endpoint. @default "${DEFAULTS.endpointTimeout}"`),
+    retries: retrySchema.optional(),
+    fallbackEndpoints: z
+      .array(dnsLabel())
+      .max(8)
+      .optional()
+      .describe('Endpoints to use, in order, while this one has no healthy upstream (priority failover).'),
+  })
+  .describe('An upstream AI/LLM service: an in-cluster Service (serviceRef) or an external provider (url).')
+  .meta(validations(ENDPOINT_RULES));
+
+export type EndpointInput = z.input<typeof endpointSchema>;
+export type Endpoint = z.output<typeof endpointSchema>;

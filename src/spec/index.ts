@@ -1,0 +1,11 @@
+export * from './names';
+export { aiGatewaySpecSchema, aiGatewayResourceSchema } from './spec';
+export type { AIGatewaySpec, AIGatewaySpecInput, AIGatewayResource, AIGatewayResourceInput } from './spec';
+export type { CanonicalSpec, CanonicalEndpoint, CanonicalRule } from './normalize';
+export { validateSpec, validateResource, parseSpec, type Validated } from './validate';
+export { SpecValidationError, formatIssue, formatPath, issuesFromZod, type SpecIssue } from './issues';
+export { customResourceDefinition, openApiSchema, renderCrdYaml } from './crd';
+export { statusSchema, conditionSchema, type Condition, type GatewayStatus } from './status';
+export { DEFAULTS } from './defaults';
+export { secretKind } from './secrets';
+export { canonicalJson, hashOf } from './hash';

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { AUTHENTICATION_RULES, PROMPT_RULES, validations } from './cel-rules';
+import { DEFAULTS } from './defaults';
+import { dnsLabel, dnsSubdomain, headerName, secretKeyRef } from './primitives';
+
+export const AUTH_TYPES = ['APIKey', 'JWT', 'None'] as const;
+export const MODIFICATION_TYPES = ['Prefix', 'Suffix', 'Replace', 'Transform'] as const;
+export const CACHE_TYPES = ['None', 'Exact'] as const;
+
+const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[^\s?#]*)?(\?[^\s#]*)?$/;
+
+export const jwtSpecSchema = z
+  .strictObject({
+    issuer: z.string().min(1).max(1024).describe('Expected "iss" claim.'),
+    jwksUri: z
+      .string()
+      .max(2048)
+      .regex(HTTPS_URL, { message: 'must be an https:// URL of the JWKS document' })
+      .describe('HTTPS URL of the JSON Web Key Set used to verify signatures.'),
+    audiences: z.array(z.string().min(1).max(1024)).max(32).optional().describe('Accepted "aud" values. @default any audience'),
+  })
+  .describe('JWT validation parameters.');
+
+export const authenticationSchema = z
+  .strictObject({
+    type: z.enum(AUTH_TYPES).describe('How clients authenticate.'),
+    apiKeyRef: secretKeyRef('client API keys (one key per line)').optional(),
+    jwtSpec: jwtSpecSchema.optional(),
+  })
+  .describe('How clients authenticate to the gateway.')
+  .meta(validations(AUTHENTICATION_RULES));
+
+export const rateLimitingSchema = z
+  .strictObject({
+    requestsPerMinute: z
+      .number()
+      .int({ message: 'must be a whole number' })
+      .min(1, { message: 'must be a positive whole number' })
+      .max(10000000)
+      .describe('Sustained request rate for the whole gateway (all replicas together).'),
+    burst: z
+      .number()
+      .int({ message: 'must be a whole number' })
+      .min(1, { message: 'must be a positive whole number' })
+      .max(10000000)
+      .optional()
+      .describe('Requests admitted at once before the sustained rate applies. @default requestsPerMinute / 60, at least 1'),
+  })
+  .describe('Local token-bucket rate limit; over the limit requests get 429.');
+
+export const cachingStrategySchema = z
+  .strictObject({
+    type: z.enum(CACHE_TYPES).describe('Exact: reuse the response of an identical earlier request.'),
+    ttlSeconds: z.number().int().min(1).max(86400).optional().describe(`How long an entry is served. @default ${DEFAULTS.cacheTtlSeconds}`),
+    maxEntries: z.number().int().min(1).max(100000).optional().describe(`Entries kept per Envoy worker. @default ${DEFAULTS.cacheMaxEntries}`),
+  })
+  .describe('Response caching for non-streaming, deterministic requests.');
+
+const TEMPLATE_NAME = /^[A-Za-z0-9][-_A-Za-z0-9]*$/;
+
+export const promptEngineeringSchema = z
+  .strictObject({
+    systemPrompt: z.string().max(32768).optional().describe('System message added to chat requests.'),
+    templates: z
+      .record(
+        z.string().max(63).regex(TEMPLATE_NAME, { message: "must use letters, digits, '-' and '_'" }),
+        z.string().max(32768),
+      )
+      .optional()
+      .describe('Named prompt templates with {{.variable}} placeholders, chosen by a request header.'),
+    modificationType: z
+      .enum(MODIFICATION_TYPES)
+      .optional()
+      .describe(`Where the system prompt goes: Prefix, Suffix, Replace (existing system messages) or Transform (apply a template). @default "${DEFAULTS.modificationType}"`),
+    templateHeader: headerName
+      .optional()
+      .describe(`Request header naming the template to apply. @default "${DEFAULTS.templateHeader}"`),
+  })
+  .describe('Prompt changes applied to OpenAI-style chat requests.')
+  .meta(validations(PROMPT_RULES));
+
+export const observabilitySchema = z
+  .strictObject({
+    accessLog: z.boolean().optional().describe(`JSON access log line per request on stdout. @default ${DEFAULTS.accessLog}`),
+    metrics: z.boolean().optional().describe(`Prometheus metrics on the ops port. @default ${DEFAULTS.metrics}`),
+    tracing: z
+      .strictObject({
+        endpoint: z
+          .string()
+          .max(512)
+          .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[0-9]{1,5}$/, {
+            message: 'must be "host:port" of an OTLP/gRPC collector, e.g. "otel-collector.observability:4317"',
+          })
+          .describe('host:port of the OpenTelemetry (OTLP/gRPC) collector.'),
+        samplingPercent: z.number().min(0).max(100).optional().describe(`Share of requests traced. @default ${DEFAULTS.tracingSamplingPercent}`),
+      })
+      .optional()
+      .describe('OpenTelemetry tracing.'),
+    usageHeaders: z
+      .boolean()
+      .optional()
+      .describe(`Add x-ai-usage-* response headers with tokens and cost (non-streaming responses). @default ${DEFAULTS.usageHeaders}`),
+  })
+  .describe('Access logs, metrics and tracing.');
+
+export const ingressSchema = z
+  .strictObject({
+    host: dnsSubdomain().describe('Host name the Ingress serves.'),
+    className: dnsLabel().optional().describe('IngressClass name. @default the cluster default'),
+    tlsSecretName: dnsSubdomain().optional().describe('TLS Secret for the host. @default no TLS'),
+  })
+  .describe('Expose the gateway through an Ingress.');

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { API_VERSION, KIND } from './names';
+import { type CanonicalSpec, normalizeSpec } from './normalize';
+import { baseSpecSchema } from './shape';
+import { semanticIssues } from './semantic';
+import { statusSchema } from './status';
+
+/** `spec` as written -> validated (shape and cross-field rules) -> canonical. */
+export const aiGatewaySpecSchema = baseSpecSchema
+  .superRefine((spec, ctx) => {
+    for (const issue of semanticIssues(spec)) {
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, input: undefined });
+    }
+  })
+  .transform((spec): CanonicalSpec => normalizeSpec(spec));
+
+/** Service names must be RFC 1035 labels (start with a letter); the gateway's Service takes its name. */
+const gatewayName = z
+  .string()
+  .min(1, { message: 'must not be empty' })
+  .max(63, { message: 'must be at most 63 characters (it names the gateway Service)' })
+  .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, {
+    message: "must be a DNS-1035 label: lower-case letters, digits and '-', starting with a letter (it names the gateway Service)",
+  });
+
+export const metadataSchema = z
+  .looseObject({
+    name: gatewayName,
+    namespace: z
+      .string()
+      .max(63)
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'must be a DNS-1123 label' })
+      .optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  })
+  .describe('Standard object metadata.');
+
+/** A whole AIGatewayResource document, as read from YAML or from the cluster. */
+export const aiGatewayResourceSchema = z.looseObject({
+  apiVersion: z.literal(API_VERSION, { message: `apiVersion must be "${API_VERSION}"` }),
+  kind: z.literal(KIND, { message: `kind must be "${KIND}"` }),
+  metadata: metadataSchema,
+  spec: aiGatewaySpecSchema,
+  status: statusSchema.optional(),
+});
+
+export type AIGatewaySpecInput = z.input<typeof aiGatewaySpecSchema>;
+export type AIGatewaySpec = z.output<typeof aiGatewaySpecSchema>;
+export type AIGatewayResourceInput = z.input<typeof aiGatewayResourceSchema>;
+export type AIGatewayResource = z.output<typeof aiGatewayResourceSchema>;
