@@ -155,9 +155,10 @@ export class AIGateway extends Construct {
 
     this.service = new kplus.Service(this, 'Service', {
       metadata: meta('envoy'),
-      selector: this.deployment,
       ports: [{ name: 'http', port: 80, targetPort: ENVOY_PORTS.http }],
     });
+    // Select by the stable labels, not by cdk8s' construct-path label.
+    for (const [key, value] of Object.entries(selectorLabels(this.name))) this.service.selectLabel(key, value);
 
     const ingress = this.spec.ingress;
     if (ingress) this.addIngress(ingress);

@@ -72,8 +72,11 @@ function messageFor(issue: ZodIssue): string {
         : `must be one of ${values.join(', ')}; ${found(input)}`;
     }
     case 'too_small':
-    case 'too_big':
-      return `${isDefaultMessage(issue.message) ? sizeMessage(issue) : issue.message}, ${found(input)}`;
+    case 'too_big': {
+      const text = isDefaultMessage(issue.message) ? sizeMessage(issue) : issue.message;
+      // The size of a list or mapping says it all; quoting the value would not help.
+      return input !== null && typeof input === 'object' ? text : `${text}, ${found(input)}`;
+    }
     case 'invalid_format':
       return `${isDefaultMessage(issue.message) ? `must be a valid ${issue.format}` : issue.message}, ${found(input)}`;
     case 'custom':

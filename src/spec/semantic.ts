@@ -69,6 +69,8 @@ function routingIssues(spec: ParsedSpec): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const names = spec.endpoints.map((e) => e.name);
   const routing = spec.modelRouting;
+  // With no endpoints there is nothing to route to; the endpoints error says it all.
+  if (names.length === 0) return issues;
   if (!routing) {
     if (spec.endpoints.length > 1) {
       issues.push({
@@ -200,7 +202,7 @@ function promptIssues(spec: ParsedSpec): SpecIssue[] {
   if (type !== undefined && type !== 'Transform' && prompt.systemPrompt === undefined) {
     issues.push({ path: [...at, 'systemPrompt'], message: `is required for modificationType ${type}` });
   }
-  if (prompt.systemPrompt === undefined && Object.keys(templates).length === 0) {
+  if (type === undefined && prompt.systemPrompt === undefined && Object.keys(templates).length === 0) {
     issues.push({ path: at, message: 'set systemPrompt or templates (or remove promptEngineering)' });
   }
   return issues;

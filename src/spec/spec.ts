@@ -38,8 +38,8 @@ export const metadataSchema = z
 
 /** A whole AIGatewayResource document, as read from YAML or from the cluster. */
 export const aiGatewayResourceSchema = z.looseObject({
-  apiVersion: z.literal(API_VERSION, { message: `apiVersion must be "${API_VERSION}"` }),
-  kind: z.literal(KIND, { message: `kind must be "${KIND}"` }),
+  apiVersion: z.literal(API_VERSION, { message: `must be "${API_VERSION}"` }),
+  kind: z.literal(KIND, { message: `must be "${KIND}"` }),
   metadata: metadataSchema,
   spec: aiGatewaySpecSchema,
   status: statusSchema.optional(),

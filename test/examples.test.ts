@@ -1,0 +1,44 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { parseAllDocuments } from 'yaml';
+import { aigate } from './support/cli';
+import { expectValidManifests } from './support/k8s-schema';
+
+const EXAMPLES = join(__dirname, '..', 'examples');
+const yamlExamples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
+const objectsOf = (text: string) => parseAllDocuments(text).map((d) => d.toJS());
+
+describe('examples', () => {
+  test.each(yamlExamples)('%s synthesizes into valid Kubernetes objects (custom resource included)', async (file) => {
+    const result = await aigate(['synth', join('examples', file)]);
+    expect(result.code).toBe(0);
+    const objects = objectsOf(result.stdout);
+    expect(objects.filter((o) => o.kind === 'AIGatewayResource')).not.toHaveLength(0);
+    expectValidManifests(objects);
+  });
+
+  test('the seed example keeps the design\'s shorthand and works as written', () => {
+    const text = readFileSync(join(EXAMPLES, 'basic-gateway.yaml'), 'utf8');
+    expect(text).toContain('- match: "X-AI-Model: gpt-4"');
+    expect(text).toContain('- defaultTargetEndpoint: openai-gpt4');
+  });
+
+  test('examples/app.ts (the cdk8s app behind `npm run synth`) synthesizes valid objects', () => {
+    const out = mkdtempSync(join(tmpdir(), 'aigate-app-'));
+    const previous = process.env.CDK8S_OUTDIR;
+    process.env.CDK8S_OUTDIR = out;
+    try {
+      jest.isolateModules(() => require('../examples/app'));
+      const files = readdirSync(out).filter((f) => f.endsWith('.k8s.yaml'));
+      expect(files.length).toBeGreaterThan(0);
+      const objects = files.flatMap((f) => objectsOf(readFileSync(join(out, f), 'utf8')));
+      expect(objects.filter((o) => o.kind === 'AIGatewayResource')).not.toHaveLength(0);
+      expectValidManifests(objects);
+    } finally {
+      if (previous === undefined) delete process.env.CDK8S_OUTDIR;
+      else process.env.CDK8S_OUTDIR = previous;
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
