@@ -774,7 +774,8 @@ class Walker {
       const r = rules.enum;
       if (!isPlainObject(r)) return;
       const num = typeof raw === 'string' ? en.values[raw] : typeof raw === 'number' ? raw : 0;
-      if (num === undefined) return;
+      // Names and numbers that are not defined were already reported by the type check.
+      if (num === undefined || en.valuesById[num] === undefined) return;
       const show = (n: number) => `${en.valuesById[n] ?? n}`;
       if (r.defined_only === true && en.valuesById[num] === undefined) this.err(p, `${label} must be a defined ${fullName(en)} value`);
       const asNum = (x: unknown) => (typeof x === 'string' ? en.values[x] : Number(x));

@@ -80,7 +80,10 @@ function inlineText(ds: unknown): string | undefined {
   const s = getField(ds, 'inline_string');
   if (typeof s === 'string') return s;
   const b = getField(ds, 'inline_bytes');
-  if (typeof b === 'string') return Buffer.from(b.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
+  // Invalid base64 is reported by the proto walk; do not compile garbage.
+  if (typeof b === 'string' && /^[A-Za-z0-9+/_-]*={0,2}$/.test(b)) {
+    return Buffer.from(b.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
+  }
   return undefined;
 }
 
