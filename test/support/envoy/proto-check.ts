@@ -615,6 +615,10 @@ class Walker {
       return;
     }
     const typeName = url.slice(url.lastIndexOf('/') + 1);
+    if (/^envoy\.(api\.v2|config\.filter|config\.[a-z_.]+\.v2)|\.v2(alpha\d*)?\./.test(typeName + '.')) {
+      this.err(tp, `@type ${JSON.stringify(url)} is a v2 API message; Envoy removed the v2 xDS API (1.18), use the v3 message`);
+      return;
+    }
     const reg = envoyProtos();
     const t = reg.lookupType(typeName);
     if (!t) {

@@ -80,28 +80,25 @@ function findProtoFile(target: string): string | undefined {
 }
 
 const IMPORT_RE = /^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm;
-const importClosureOk = new Map<string, boolean>();
+/** rel → undefined when its import closure is on disk, else the first missing file. */
+const missingImport = new Map<string, string | undefined>();
 
-/** True when `rel` and everything it imports (transitively) can be found on disk. */
-function importsResolvable(rel: string, seen = new Set<string>()): boolean {
-  const cached = importClosureOk.get(rel);
-  if (cached !== undefined) return cached;
-  if (BUILTIN_PROTOS.has(rel)) return true;
-  if (seen.has(rel)) return true;
+/** The first file in `rel`'s transitive imports that is not on disk (undefined: all there). */
+function findMissingImport(rel: string, seen = new Set<string>()): string | undefined {
+  if (missingImport.has(rel)) return missingImport.get(rel);
+  if (BUILTIN_PROTOS.has(rel) || seen.has(rel)) return undefined;
   seen.add(rel);
   const file = findProtoFile(rel);
-  let ok = file !== undefined;
+  let missing: string | undefined = file === undefined ? rel : undefined;
   if (file) {
     const text = fs.readFileSync(file, 'utf8');
     for (const m of text.matchAll(IMPORT_RE)) {
-      if (!importsResolvable(m[1], seen)) {
-        ok = false;
-        break;
-      }
+      missing = findMissingImport(m[1], seen);
+      if (missing) break;
     }
   }
-  importClosureOk.set(rel, ok);
-  return ok;
+  missingImport.set(rel, missing);
+  return missing;
 }
 
 class EnvoyProtoRegistry {
@@ -109,6 +106,7 @@ class EnvoyProtoRegistry {
   /** Package directories (relative, e.g. `envoy/extensions/filters/http/lua/v3`) loaded so far. */
   private loadedDirs: string[] = [];
   private failedDirs = new Map<string, string>();
+  private attemptedDirs = new Set<string>();
   loadMs = 0;
 
   constructor(private readonly overlay: readonly OverlayField[]) {
@@ -143,16 +141,19 @@ class EnvoyProtoRegistry {
     }
   }
 
-  private filesIn(dir: string): string[] {
+  /** The loadable .proto files of a package directory; files whose imports are missing are skipped. */
+  private filesIn(dir: string, skipped: string[] = []): string[] {
     for (const base of PROTO_DIRS) {
       const abs = path.join(base, dir);
       if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) {
-        return fs
-          .readdirSync(abs)
-          .filter((f) => f.endsWith('.proto'))
-          .sort()
-          .map((f) => `${dir}/${f}`)
-          .filter((rel) => importsResolvable(rel));
+        const out: string[] = [];
+        for (const f of fs.readdirSync(abs).filter((n) => n.endsWith('.proto')).sort()) {
+          const rel = `${dir}/${f}`;
+          const missing = findMissingImport(rel);
+          if (missing) skipped.push(`${rel} needs ${missing}, which @grpc/grpc-js-xds does not ship`);
+          else out.push(rel);
+        }
+        return out;
       }
     }
     return [];
@@ -170,10 +171,13 @@ class EnvoyProtoRegistry {
     const idx = segs.findIndex((s) => /^[A-Z]/.test(s));
     if (idx <= 0) return undefined;
     const dir = segs.slice(0, idx).join('/');
-    if (this.loadedDirs.includes(dir) || this.failedDirs.has(dir)) return undefined;
-    const files = this.filesIn(dir);
+    if (this.loadedDirs.includes(dir) || this.attemptedDirs.has(dir)) return undefined;
+    this.attemptedDirs.add(dir);
+    const skipped: string[] = [];
+    const files = this.filesIn(dir, skipped);
+    if (skipped.length > 0) this.failedDirs.set(dir, skipped.join('; '));
     if (files.length === 0) {
-      this.failedDirs.set(dir, 'no such proto package');
+      if (skipped.length === 0) this.failedDirs.set(dir, `no proto package ${segs.slice(0, idx).join('.')}`);
       return undefined;
     }
     const t0 = Date.now();
