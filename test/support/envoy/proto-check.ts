@@ -56,7 +56,7 @@
  *   in DEFAULT_OVERLAY_FIELDS (proto-loader.ts).
  */
 import * as protobuf from 'protobufjs';
-import { DEFAULT_OVERLAY_FIELDS, envoyProtos, UPSTREAM_DEPRECATED_FIELDS } from './proto-loader';
+import { envoyProtos, UPSTREAM_DEPRECATED_FIELDS } from './proto-loader';
 import { re2ToJs } from './re2';
 
 export const BOOTSTRAP_TYPE = 'envoy.config.bootstrap.v3.Bootstrap';
@@ -191,7 +191,6 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
 }
 
 const upstreamDeprecated = new Set(UPSTREAM_DEPRECATED_FIELDS);
-void DEFAULT_OVERLAY_FIELDS;
 
 function deprecationOf(f: protobuf.Field): string | undefined {
   const o = f.options ?? {};
