@@ -109,8 +109,8 @@ export class Router {
       versions: g.versions.map((v) => gv(g.group, v)),
       preferredVersion: gv(g.group, g.versions[0]),
     });
-    if (seg.length === 1) return ok({ kind: 'APIGroupList', apiVersion: 'v1', groups: this.registry.groups().map(groupObj) });
-    if (seg.length === 2) {
+    if (seg[0] === 'apis' && seg.length === 1) return ok({ kind: 'APIGroupList', apiVersion: 'v1', groups: this.registry.groups().map(groupObj) });
+    if (seg[0] === 'apis' && seg.length === 2) {
       const g = this.registry.groups().find((x) => x.group === seg[1]);
       if (!g) throw errors.noSuchResource();
       return ok({ kind: 'APIGroup', apiVersion: 'v1', ...groupObj(g) });

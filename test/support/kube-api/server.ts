@@ -356,7 +356,7 @@ class KubeApiServer implements KubeApi {
     const target = this.router.resolve(req.path);
     if ('discovery' in target) {
       if (req.method !== 'GET') throw new ApiError(405, `the server does not allow this method on the requested resource`, 'MethodNotAllowed');
-      return this.router.discovery(target.discovery.length === 1 && target.discovery[0] === 'api' ? ['api'] : target.discovery);
+      return this.router.discovery(target.discovery);
     }
     if (record.watch && req.method === 'GET' && target.name === undefined) {
       startWatch(req, target, res, this.store, this.router, (end) => {
