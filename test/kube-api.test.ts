@@ -503,4 +503,32 @@ describe('watch', () => {
     expect(events).toEqual(['ADDED pre', 'ADDED new', 'MODIFIED new', 'DELETED pre', 'DELETED new']);
     expect(api.count({ watch: true })).toBe(1);
   });
+
+  test('a watch from the current resourceVersion answers its headers at once and then streams later writes', async () => {
+    api.put(aigate('gw', 'ns'));
+    const events: string[] = [];
+    const watch = new k8s.Watch(c.kc);
+    // watch() resolves once the response headers arrive: with nothing to replay, the server must still send them.
+    const req = await Promise.race([
+      watch.watch(`/apis/${G}/${V}/${P}`, { resourceVersion: api.resourceVersion }, (type, obj) => events.push(`${type} ${obj.metadata.name} ${obj.status?.address}`), () => undefined),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('watch headers not sent')), 2000)),
+    ]);
+    await c.custom.patchNamespacedCustomObjectStatus({ group: G, version: V, namespace: 'ns', plural: P, name: 'gw', body: { status: { address: 'a' } } }, MERGE);
+    for (let i = 0; i < 100 && events.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    req.abort();
+    expect(events).toEqual(['MODIFIED gw a']);
+  });
+
+  test('fails with a 410 Expired ERROR event when watching from a resourceVersion older than the kept history', async () => {
+    const first = api.put(aigate('gw', 'ns'));
+    for (let i = 0; i < 1001; i++) api.put({ ...aigate('gw', 'ns'), status: { n: i } });
+    const events: { type: string; obj: any }[] = [];
+    let ended = false;
+    const watch = new k8s.Watch(c.kc);
+    await watch.watch(`/apis/${G}/${V}/${P}`, { resourceVersion: first.metadata!.resourceVersion }, (type, obj) => events.push({ type, obj }), () => {
+      ended = true;
+    });
+    for (let i = 0; i < 100 && !ended; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(events.map((e) => [e.type, e.obj.code, e.obj.reason])).toEqual([['ERROR', 410, 'Expired']]);
+  });
 });
