@@ -247,7 +247,13 @@ describe('writes', () => {
     expect(replaced.metadata.generation).toBe(2);
     expect(replaced.metadata.uid).toBe(cur.metadata!.uid);
 
-    const deleted = await c.custom.deleteNamespacedCustomObject({ group: G, version: V, namespace: 'ns', plural: P, name: 'gw' });
+    const stale = await apiError(
+      c.custom.deleteNamespacedCustomObject({ group: G, version: V, namespace: 'ns', plural: P, name: 'gw', body: { preconditions: { resourceVersion: cur.metadata!.resourceVersion } } }),
+    );
+    expect([stale.code, stale.status.reason]).toEqual([409, 'Conflict']);
+    const dry = await apiError(c.custom.deleteNamespacedCustomObject({ group: G, version: V, namespace: 'ns', plural: P, name: 'gw', dryRun: 'All' }));
+    expect(dry.code).toBe(400); // dry runs are refused, not silently persisted
+    const deleted = await c.custom.deleteNamespacedCustomObject({ group: G, version: V, namespace: 'ns', plural: P, name: 'gw', body: { preconditions: { resourceVersion: replaced.metadata.resourceVersion } } });
     expect(deleted.metadata.name).toBe('gw'); // custom resources: the deleted object
     expect(api.get('aigate/ns/gw')).toBeUndefined();
 
@@ -509,10 +515,13 @@ describe('watch', () => {
     const events: string[] = [];
     const watch = new k8s.Watch(c.kc);
     // watch() resolves once the response headers arrive: with nothing to replay, the server must still send them.
+    let timer: NodeJS.Timeout | undefined;
     const req = await Promise.race([
       watch.watch(`/apis/${G}/${V}/${P}`, { resourceVersion: api.resourceVersion }, (type, obj) => events.push(`${type} ${obj.metadata.name} ${obj.status?.address}`), () => undefined),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('watch headers not sent')), 2000)),
-    ]);
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('watch headers not sent')), 2000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     await c.custom.patchNamespacedCustomObjectStatus({ group: G, version: V, namespace: 'ns', plural: P, name: 'gw', body: { status: { address: 'a' } } }, MERGE);
     for (let i = 0; i < 100 && events.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
     req.abort();

@@ -137,6 +137,10 @@ export class Router {
   handle(req: ApiRequest, t: Target): JsonReply {
     const { def } = t;
     const m = req.method;
+    if (m !== 'GET' && req.query.has('dryRun')) {
+      // Refused rather than silently persisted: a dry run that writes would hide bugs.
+      throw errors.badRequest('dryRun is not emulated by the kube-api test server');
+    }
     if (t.name === undefined) {
       if (m === 'GET') return this.list(req, t);
       if (m === 'POST' && (t.namespace !== undefined || !def.namespaced)) return this.create(req, t);
@@ -162,6 +166,14 @@ export class Router {
         return ok(this.patch(req, t, sub));
       case 'DELETE': {
         if (sub) throw errors.methodNotSupported(def, 'delete');
+        const pre = (req.body.length ? (parseJson(req) as { preconditions?: { resourceVersion?: string; uid?: string } }) : {})?.preconditions;
+        const cur = this.store.mustGet(def, t.namespace, t.name);
+        if (pre?.resourceVersion && pre.resourceVersion !== cur.metadata?.resourceVersion) {
+          throw errors.conflict(def, t.name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata?.resourceVersion}`);
+        }
+        if (pre?.uid && pre.uid !== cur.metadata?.uid) {
+          throw errors.conflict(def, t.name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata?.uid}`);
+        }
         const gone = this.store.delete(def, t.namespace, t.name);
         if (def.returnDeletedObject) return ok(gone);
         return ok({
