@@ -1351,10 +1351,11 @@ new_buffer_wrapper = function(p, buf)
   local C = p.filter.classes
   return new_object(C.buffer, {
     path = p, gen = p.gen, buf = buf, headers = p.headers,
-    on_set_bytes = function(len)
-      if p.fm.headers_forwarded then
-        p.stream:warn(format("%s: setBytes() set content-length to %d after the %s headers were already forwarded",
-          p.kind, len, p.kind))
+    on_set_bytes = function()
+      if p.fm.headers_forwarded and not p.warned_late_set_bytes then
+        p.warned_late_set_bytes = true
+        p.stream:warn(format("%s: setBytes() updated content-length after the %s headers were already "
+          .. "forwarded (too late to reach the wire)", p.kind, p.kind))
       end
     end,
   })
@@ -1543,8 +1544,8 @@ local function fm_continue(p)
   if p.fm.held_trailers then
     p.fm.trailers = p.fm.held_trailers:snapshot()
     p.fm.held_trailers = nil
-    p.fm.ended = true
   end
+  if p.input_ended then p.fm.ended = true end
 end
 
 overflow = function(p)
@@ -1576,6 +1577,7 @@ local function settle_http(p)
 end
 
 local function fm_headers(p, end_stream)
+  p.input_ended = end_stream
   local status = filter_headers(p, end_stream)
   if status == "Continue" then
     fm_forward_headers(p)
@@ -1589,6 +1591,7 @@ end
 local function fm_data(p, chunk, end_stream)
   if p.fm.dead then return end
   local frame = { data = chunk }
+  p.input_ended = end_stream
   local status = filter_data(p, frame, end_stream)
   if status == "Continue" then
     if p.fm.stopped or not p.fm.headers_forwarded then fm_continue(p) end
@@ -1606,6 +1609,7 @@ end
 
 local function fm_trailers(p, tmap)
   if p.fm.dead then return end
+  p.input_ended = true
   local status = filter_trailers(p, tmap)
   if status == "Continue" then
     if p.fm.stopped or not p.fm.headers_forwarded then fm_continue(p) end
