@@ -24,8 +24,10 @@ export const LUAJIT_INSTALL_HINT = 'sudo apt-get install -y luajit';
 const RESULT_BEGIN = '<<<ENVOY-LUA-EMULATOR-RESULT-BEGIN>>>';
 const RESULT_END = '<<<ENVOY-LUA-EMULATOR-RESULT-END>>>';
 
-/** Header input: an object (array values = repeated header) or ordered pairs. */
-export type LuaHeadersInput = Record<string, string | number | Array<string | number>> | Array<[string, string]>;
+/** Header input: an object (array values = repeated header, undefined = omitted) or ordered pairs. */
+export type LuaHeadersInput =
+  | Record<string, string | number | Array<string | number> | undefined>
+  | Array<[string, string]>;
 /** A body: one data frame per array element; a string is one frame ('' = no body). */
 export type LuaBodyInput = string | string[];
 
