@@ -443,3 +443,90 @@ describe('versions, clock, files, httpCall, load errors', () => {
     expect(() => runLuaScenario({ script: fx('load_error.lua'), requests: [] })).toThrow(/script load error/);
   });
 });
+
+describe('more of the handle API', () => {
+  test('trailers(): nil without trailers; writable when they arrive', () => {
+    const res = runLuaScenario({
+      script: fx('trailers.lua'),
+      requests: [
+        {
+          request: { headers: { ':method': 'POST' }, body: 'abc', trailers: { 'x-checksum': 'c1' } },
+          response: { body: ['a', 'b'], trailers: { 'grpc-status': '0', 'grpc-message': 'orig' } },
+        },
+        { request: { headers: { ':method': 'POST' }, body: 'abc' } },
+      ],
+    });
+    const [withT, withoutT] = res.requests;
+    expect(withT.request.trailers).toEqual({ 'x-checksum': 'c1', 'x-trailer-seen': 'c1' });
+    expect(withT.request.body).toBe('abc');
+    expect(withT.response.trailers).toEqual({ 'grpc-status': '0', 'grpc-message': 'rewritten' });
+    expect(withoutT.request.headers['x-no-trailers']).toBe('1');
+    expect(withoutT.request.trailers).toBeNull();
+  });
+
+  test('metadata(): route metadata of the filter namespace, lists 1-based', () => {
+    const r = runOne('route_metadata.lua', {
+      request: {},
+      routeMetadata: { 'envoy.filters.http.lua': { models: ['gpt-4o', 'o3'], budget: 12.5, nested: { a: null } } },
+    });
+    expect(r.request.headers).toEqual(
+      expect.objectContaining({ 'x-first-model': 'gpt-4o', 'x-model-count': '2', 'x-budget': '12.5', 'x-keys': 'budget,models,nested' }),
+    );
+    const none = runOne('route_metadata.lua', { request: {} });
+    expect(none.request.headers['x-first-model']).toBe('none');
+  });
+
+  test('fails when log*() gets a non-string; numbers are converted', () => {
+    const script = `function envoy_on_request(h)
+      h:logWarn(42)
+      h:logDebug(nil)
+    end`;
+    const r = runLuaScenario({ script, requests: [{ request: {} }] }).requests[0];
+    expect(r.logs[0]).toEqual(expect.objectContaining({ level: 'warn', message: '42', kind: 'script' }));
+    expect(r.errorMessages[0]).toMatch(/:3: bad argument #1 to 'logDebug' \(string expected, got nil\)$/);
+  });
+
+  test('fails when respond() is called after the headers were continued', () => {
+    const script = `function envoy_on_request(h)
+      for chunk in h:bodyChunks() do
+        h:respond({[":status"] = "403"}, "too late")
+      end
+    end`;
+    const r = runLuaScenario({ script, requests: [POST(['a', 'b'])] }).requests[0];
+    expect(r.errorMessages[0]).toMatch(/:3: respond\(\) cannot be called if headers have been continued$/);
+    expect(r.localReply).toBeUndefined();
+    expect(r.request.body).toBe('ab');
+  });
+
+  test('base64Escape(), streamInfo() getters and print() capture', () => {
+    const script = `function envoy_on_request(h)
+      local si = h:streamInfo()
+      print("proto", si:protocol())
+      h:headers():add("x-b64", h:base64Escape("hi\\0there"))
+      h:headers():add("x-remote", si:downstreamRemoteAddress())
+      h:headers():add("x-ssl", tostring(si:downstreamSslConnection() ~= nil))
+      h:headers():add("x-sni", si:requestedServerName())
+    end`;
+    const r = runLuaScenario({
+      script,
+      requests: [{ request: {}, streamInfo: { protocol: 'HTTP/2', downstreamRemoteAddress: '192.0.2.7:4242', requestedServerName: 'api.example.com' } }],
+    }).requests[0];
+    expect(r.request.headers).toEqual(
+      expect.objectContaining({ 'x-b64': 'aGkAdGhlcmU=', 'x-remote': '192.0.2.7:4242', 'x-ssl': 'false', 'x-sni': 'api.example.com' }),
+    );
+    expect(r.logs[0]).toEqual(expect.objectContaining({ kind: 'print', message: 'proto\tHTTP/2' }));
+  });
+
+  test('UTF-8 bodies (including surrogate pairs) round-trip through the harness unchanged', () => {
+    const body = '{"messages":[{"role":"user","content":"héllo 😀 \\u0000 ✓"}]}';
+    const script = `function envoy_on_request(h)
+      local b = h:body()
+      local s = b:getBytes(0, b:length())
+      b:setBytes(s)
+      h:headers():add("x-len", #s)
+    end`;
+    const r = runLuaScenario({ script, requests: [POST(body)] }).requests[0];
+    expect(r.request.body).toBe(body);
+    expect(r.request.headers['x-len']).toBe(String(Buffer.byteLength(body)));
+  });
+});

@@ -537,21 +537,21 @@ M.base64_decode = base64_decode
 ---------------------------------------------------------------------------
 
 -- Wrappers are real userdata (newproxy), like Envoy's, so scripts cannot
--- index or assign fields on them. Per-object state lives in STATE.
-local STATE = setmetatable({}, { __mode = "k" })
+-- index or assign fields on them. Each object has its own metatable, which
+-- also carries the object's state (cheaper than a weak-keyed side table).
+local STATE_KEY = "__emulator_state"
 
 local function new_class(name, methods, extra)
-  local proto = newproxy(true)
-  local mt = getmetatable(proto)
-  mt.__index = methods
-  if extra then for k, v in pairs(extra) do mt[k] = v end end
-  return { name = name, proto = proto, methods = methods }
+  return { name = name, methods = methods, pairs = extra and extra.__pairs }
 end
 
 local function new_object(class, st)
-  local u = newproxy(class.proto)
+  local u = newproxy(true)
+  local mt = getmetatable(u)
+  mt.__index = class.methods
+  if class.pairs then mt.__pairs = class.pairs end
+  mt[STATE_KEY] = st
   st.class = class
-  STATE[u] = st
   return u
 end
 
@@ -569,8 +569,9 @@ local function alive(st)
 end
 
 local function self_state(self, class, fname)
-  local st = STATE[self]
-  if st == nil or st.class ~= class then
+  local st = type(self) == "userdata" and debug.getmetatable(self)
+  st = st and rawget(st, STATE_KEY)
+  if not st or st.class ~= class then
     api_error(format("calling '%s' on bad self (%s expected, got %s)", fname, class.name, lua_typename(self)))
   end
   if not alive(st) then api_error("object used outside of proper scope") end
@@ -631,7 +632,7 @@ local function build_classes(F)
     local bytes = check_string((...), 1, "setBytes", select("#", ...) >= 1)
     st.buf.data = bytes
     st.headers:set("content-length", tostring(#bytes))
-    if st.on_set_bytes then st.on_set_bytes(#bytes) end
+    if st.on_set_bytes then st.on_set_bytes(st.path) end
     return #bytes
   end
   gate("buffer", BM)
@@ -1347,17 +1348,17 @@ make_handle_methods = function(F, C, kind, has)
   return H
 end
 
+local function late_set_bytes_check(p)
+  if p.fm.headers_forwarded and not p.warned_late_set_bytes then
+    p.warned_late_set_bytes = true
+    p.stream:warn(format("%s: setBytes() updated content-length after the %s headers were already "
+      .. "forwarded (too late to reach the wire)", p.kind, p.kind))
+  end
+end
+
 new_buffer_wrapper = function(p, buf)
-  local C = p.filter.classes
-  return new_object(C.buffer, {
-    path = p, gen = p.gen, buf = buf, headers = p.headers,
-    on_set_bytes = function()
-      if p.fm.headers_forwarded and not p.warned_late_set_bytes then
-        p.warned_late_set_bytes = true
-        p.stream:warn(format("%s: setBytes() updated content-length after the %s headers were already "
-          .. "forwarded (too late to reach the wire)", p.kind, p.kind))
-      end
-    end,
+  return new_object(p.filter.classes.buffer, {
+    path = p, gen = p.gen, buf = buf, headers = p.headers, on_set_bytes = late_set_bytes_check,
   })
 end
 
@@ -2356,6 +2357,15 @@ function M.run_scenario(scn)
 end
 
 M.HeaderMap = HeaderMap
+
+-- Run one request spec through a filter made by M.new_filter() and return the
+-- stream; stream:result() gives the same shape as run_scenario's requests.
+function M.run_request(F, spec, worker)
+  worker = worker or 0
+  local s = Stream.new(F, F.workers[worker + 1], spec, 1, worker)
+  s:run()
+  return s
+end
 
 ---------------------------------------------------------------------------
 -- Command line: scenario JSON on stdin, framed result JSON on stdout

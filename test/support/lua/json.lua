@@ -247,6 +247,9 @@ end
 local function encode_number(v)
   if v ~= v or v == huge or v == -huge then return "null" end
   if floor(v) == v and v >= -2^53 and v <= 2^53 then return format("%d", v) end
+  -- shortest of %.14g / %.17g that reads back as the same double
+  local s = format("%.14g", v)
+  if tonumber(s) == v then return s end
   return format("%.17g", v)
 end
 

@@ -363,6 +363,8 @@ export interface LuaBenchOptions {
   size?: number;
   /** Response as an SSE stream (one frame per event) instead of one JSON body. */
   sse?: boolean;
+  /** Baseline script (path or source); default: empty envoy_on_request/envoy_on_response. */
+  baseline?: string;
 }
 
 export interface LuaBenchResult {
@@ -385,6 +387,11 @@ export function runLuaBench(opts: LuaBenchOptions): LuaBenchResult {
     fs.writeFileSync(file, resolveScript(opts.script));
     const args = [BENCH_PATH, file, '--path', opts.path ?? 'request', '--n', String(opts.n ?? 2000), '--size', String(opts.size ?? 4096)];
     if (opts.sse) args.push('--sse');
+    if (opts.baseline !== undefined) {
+      const baseFile = path.join(dir, 'baseline.lua');
+      fs.writeFileSync(baseFile, resolveScript(opts.baseline));
+      args.push('--baseline', baseFile);
+    }
     const out = execFileSync(luajitCommand(), args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const line = out.trim().split('\n').pop()!;
     return JSON.parse(line) as LuaBenchResult;
