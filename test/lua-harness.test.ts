@@ -517,6 +517,17 @@ describe('more of the handle API', () => {
     expect(r.logs[0]).toEqual(expect.objectContaining({ kind: 'print', message: 'proto\tHTTP/2' }));
   });
 
+  test('fails when getBytes() reads outside the buffer (0-based index, index + length <= size)', () => {
+    const script = `function envoy_on_request(h)
+      local b = h:body()
+      h:logInfo(b:getBytes(0, 3) .. "|" .. b:getBytes(1, 2) .. "|" .. b:getBytes(3, 0) .. "|")
+      b:getBytes(2, 2)
+    end`;
+    const r = runLuaScenario({ script, requests: [POST('abc')] }).requests[0];
+    expect(r.logs[0].message).toBe('abc|bc||');
+    expect(r.errorMessages[0]).toMatch(/:4: index\/length must be >= 0 and \(index \+ length\) must be <= buffer size$/);
+  });
+
   test('UTF-8 bodies (including surrogate pairs) round-trip through the harness unchanged', () => {
     const body = '{"messages":[{"role":"user","content":"héllo 😀 \\u0000 ✓"}]}';
     const script = `function envoy_on_request(h)

@@ -1521,7 +1521,7 @@ end
 ---------------------------------------------------------------------------
 
 local function fm_forward_headers(p)
-  if p.fm.headers_forwarded then return end
+  if p.fm.headers_forwarded or p.fm.dead then return end
   p.fm.headers_forwarded = true
   p.fm.headers = p.headers:snapshot()
   if p.kind == "request" then p.stream:router_decode_headers() end
@@ -1535,6 +1535,7 @@ end
 -- continueDecoding()/continueEncoding() or a Continue after StopIteration:
 -- headers, then the buffered body, then held trailers.
 local function fm_continue(p)
+  if p.fm.dead then return end
   p.fm.stopped = false
   fm_forward_headers(p)
   if p.fm.dead then return end
@@ -1552,6 +1553,10 @@ end
 overflow = function(p)
   local s = p.stream
   p.fm.dead = true
+  -- The stream ends with a local reply: the waiting coroutine is never
+  -- resumed and a pending httpCall is cancelled (onReset).
+  p.co = nil
+  p.pending_http = nil
   if p.kind == "request" then
     s:set_local_reply(413, nil, "Payload Too Large", "request_payload_too_large")
   else
@@ -1560,8 +1565,8 @@ overflow = function(p)
     local lr = s:make_local_reply(500, nil, "Internal Server Error", "response_payload_too_large")
     s.response_direct = lr
   end
-  s:warn(format("%s body exceeded the buffer limit of %d bytes while buffered for body()",
-    p.kind, p.filter.config.buffer_limit))
+  s:warn(format("%s body exceeded the buffer limit of %d bytes while this filter buffered it "
+    .. "(body() or a pending httpCall())", p.kind, p.filter.config.buffer_limit))
 end
 
 local function buffer_append(p, data, enforce_limit)
