@@ -1,36 +1,16 @@
-import type { Json, SecretFile, Spec, EnvoyOptions } from '../types';
-
 /**
  * Lua HTTP filters (envoy.filters.http.lua), for what no native Envoy filter does. Each converter
  * returns nothing when the spec does not ask for its feature, so an unused feature costs nothing.
- * The public listener's filter chain (src/envoy/http-filters.ts) places them.
+ * The public listener's filter chain (src/envoy/http-filters.ts) places them, in the order
+ * auth -> rate limit -> cache -> prompt -> body routing -> usage -> router.
+ *
+ * Each script is a .lua file beside its converter; the converter prepends a generated CONFIG
+ * table (escaped literals, see lua-literal.ts) and the shared JSON/helper code (script.ts).
  */
-export interface LuaFilter {
-  readonly filter: Json;
-  readonly secretFiles: SecretFile[];
-}
-
-/** Client API-key check against keys mounted from a Secret (authentication.type APIKey). */
-export function apiKeyAuthFilter(_spec: Spec, _options: EnvoyOptions): LuaFilter | undefined {
-  return undefined;
-}
-
-/** Exact-match response cache (cachingStrategy.type Exact). */
-export function cacheFilter(_spec: Spec, _options: EnvoyOptions): LuaFilter | undefined {
-  return undefined;
-}
-
-/** System prompt and templates applied to chat bodies (promptEngineering). */
-export function promptFilter(_spec: Spec, _options: EnvoyOptions): LuaFilter | undefined {
-  return undefined;
-}
-
-/** Sets MODEL_HEADER from the body's "model" field (modelRouting.strategy RequestBody). */
-export function bodyRoutingFilter(_spec: Spec, _options: EnvoyOptions): LuaFilter | undefined {
-  return undefined;
-}
-
-/** Token usage and cost from responses (JSON and SSE) into dynamic metadata and, if asked, headers. */
-export function usageFilter(_spec: Spec, _options: EnvoyOptions): LuaFilter | undefined {
-  return undefined;
-}
+export type { LuaFilter } from './lua-filter';
+export { apiKeyAuthFilter } from './api-key-auth';
+export { bodyRoutingFilter, routedModels } from './body-routing';
+export { cacheFilter } from './cache';
+export { promptFilter } from './prompt';
+export { usageFilter } from './usage';
+export { LUA_FILTER_NAMES, secretMountPath } from './script';
