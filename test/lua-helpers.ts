@@ -29,8 +29,9 @@ export function scriptOf(lua: LuaFilter | undefined): string {
   return config.default_source_code.inline_string;
 }
 
+/** Runs requests through a script, configured as the converters configure the filter (clear_route_cache false). */
 export function run(script: string, requests: LuaScenarioRequest[], rest: Partial<Omit<LuaScenario, 'script' | 'requests'>> = {}) {
-  return runLuaScenario({ script, requests, config: { envoyVersion: '1.36', ...rest.config }, ...rest });
+  return runLuaScenario({ ...rest, script, requests, config: { envoyVersion: '1.36', clear_route_cache: false, ...rest.config } });
 }
 
 export function runOne(script: string, request: LuaScenarioRequest, rest: Partial<Omit<LuaScenario, 'script' | 'requests'>> = {}): LuaRequestResult {

@@ -7,11 +7,9 @@
 local byte, find, sub, lower = string.byte, string.find, string.sub, string.lower
 local bor, bxor = bit.bor, bit.bxor
 
--- Per worker (Envoy gives each worker its own Lua state): keys grouped by length, when they
--- were read, and whether the last read failed.
-KEYS_BY_LENGTH = nil
-KEYS_READ_AT = nil
-KEYS_PROBLEM = nil
+-- Per worker (Envoy gives each worker its own Lua state and runs this chunk once in it): keys
+-- grouped by length, when they were read, and whether the last read found a problem.
+local keys_by_length, keys_read_at, keys_problem
 
 local function parse_keys(text)
   local by_length, count = {}, 0
@@ -31,27 +29,27 @@ local function parse_keys(text)
 end
 
 local function load_keys(h, now)
-  KEYS_READ_AT = now
+  keys_read_at = now
   local file = io.open(CONFIG.keyFile, 'rb')
   local text = file and file:read('*a')
   if file then file:close() end
   if not text then
-    KEYS_BY_LENGTH, KEYS_PROBLEM = nil, 'missing'
+    keys_by_length, keys_problem = nil, 'missing'
     h:logErr(CONFIG.filterName .. ': cannot read the API key file ' .. CONFIG.keyFile .. ' (Secret ' .. CONFIG.secretName .. '); refusing requests with 503')
     return
   end
   local by_length, count = parse_keys(text)
-  if count == 0 and KEYS_PROBLEM ~= 'empty' then
+  if count == 0 and keys_problem ~= 'empty' then
     h:logWarn(CONFIG.filterName .. ': the API key file ' .. CONFIG.keyFile .. ' holds no keys; every request gets 401')
   end
-  KEYS_BY_LENGTH, KEYS_PROBLEM = by_length, count == 0 and 'empty' or nil
+  keys_by_length, keys_problem = by_length, count == 0 and 'empty' or nil
 end
 
 -- True when presented equals one of the keys. Every key of that length is compared in full,
 -- without stopping at the first differing byte, so the time taken says nothing about how much
 -- of a key was right (it depends only on the presented length and the number of keys).
 local function is_accepted(presented)
-  local candidates = KEYS_BY_LENGTH[#presented]
+  local candidates = keys_by_length[#presented]
   if not candidates then return false end
   local found = false
   for c = 1, #candidates do
@@ -88,10 +86,10 @@ end
 
 local function on_request(h)
   local now = os.time()
-  if KEYS_READ_AT == nil or now - KEYS_READ_AT >= CONFIG.reloadSeconds or now < KEYS_READ_AT then
+  if keys_read_at == nil or now - keys_read_at >= CONFIG.reloadSeconds or now < keys_read_at then
     load_keys(h, now)
   end
-  if not KEYS_BY_LENGTH then
+  if not keys_by_length then
     C.set_metadata(h, 'auth', 'unavailable')
     C.reply(h, 503, 'auth_unavailable', 'the gateway cannot check API keys right now')
   end

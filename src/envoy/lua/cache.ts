@@ -1,7 +1,39 @@
+import { luaHttpFilter, luaScript } from './script';
 import type { LuaFilter } from './lua-filter';
+import { usageAccounting } from './usage';
 import type { EnvoyOptions, Spec } from '../types';
 
+/** Largest response stored (bytes); larger ones pass through uncached. */
+export const CACHE_MAX_ENTRY_BYTES = 1 << 20;
+/** Bytes of keys and bodies one worker's cache holds at most (least recently used go first). */
+export const CACHE_MAX_BYTES = 64 << 20;
+/** Misses waiting for their response, per worker, before the oldest are forgotten. */
+const CACHE_MAX_PENDING = 10000;
+
+/**
+ * Request headers that are part of the cache key: those that choose the endpoint (Header
+ * rules) or change the forwarded body (the prompt template header). The path is always in it.
+ */
+export function cacheKeyHeaders(spec: Spec): string[] {
+  const names = new Set<string>();
+  for (const rule of spec.modelRouting.rules) if (rule.header) names.add(rule.header.name.toLowerCase());
+  const prompt = spec.promptEngineering;
+  if (prompt && Object.keys(prompt.templates).length > 0) names.add(prompt.templateHeader.toLowerCase());
+  return [...names].sort();
+}
+
 /** Exact-match response cache (cachingStrategy.type Exact). */
-export function cacheFilter(_spec: Spec, _options: EnvoyOptions): LuaFilter | undefined {
-  return undefined;
+export function cacheFilter(spec: Spec, _options: EnvoyOptions): LuaFilter | undefined {
+  const caching = spec.cachingStrategy;
+  if (!caching) return undefined;
+  const source = luaScript('cache', 'cache.lua', {
+    ttlSeconds: caching.ttlSeconds,
+    maxEntries: caching.maxEntries,
+    maxEntryBytes: CACHE_MAX_ENTRY_BYTES,
+    maxBytes: CACHE_MAX_BYTES,
+    maxPending: CACHE_MAX_PENDING,
+    keyHeaders: cacheKeyHeaders(spec),
+    zeroUsageOnHit: usageAccounting(spec),
+  });
+  return { filter: luaHttpFilter('cache', source), secretFiles: [] };
 }
