@@ -273,6 +273,6 @@ end
 -- Non-negative integer value of s[vs..ve], or nil.
 function J.count(s, vs, ve)
   local t = sub(s, vs, ve)
-  if not find(t, '^%d+$') or #t > 15 then return nil end
+  if not find(t, '^%d+$') or #t > 12 then return nil end
   return tonumber(t)
 end
