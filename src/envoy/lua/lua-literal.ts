@@ -10,7 +10,10 @@ export type LuaValue = string | number | boolean | readonly LuaValue[] | { reado
 export function luaString(text: string): string {
   let out = '"';
   for (const b of Buffer.from(text, 'utf8')) {
-    if (b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c) out += String.fromCharCode(b);
+    if (b === 0x22) out += '\\"';
+    else if (b === 0x5c) out += '\\\\';
+    else if (b === 0x0a) out += '\\n';
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
     else out += `\\${String(b).padStart(3, '0')}`; // three digits: a following digit cannot extend it
   }
   return `${out}"`;
