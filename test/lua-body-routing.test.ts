@@ -118,6 +118,11 @@ describe('routing on the body\'s model', () => {
     }
   });
 
+  test('records a model with a lone surrogate as valid UTF-8 (U+FFFD)', () => {
+    const res = run(scriptWith('openai'), [{ request: chat('{"model":"a\\ud800b"}') }, { request: chat('{"model":"c\\udc00"}') }]);
+    expect(res.requests.map((r) => r.dynamicMetadata['ai.gateway'].model)).toEqual(['a\uFFFDb', 'c\uFFFD']);
+  });
+
   test('fails with 400 for a model string with a broken escape', () => {
     const r = runOne(scriptWith('openai'), { request: chat('{"model":"gpt\\x4"}') }, withRoutes);
     expect(r.localReply!.status).toBe(400);

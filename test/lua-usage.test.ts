@@ -179,6 +179,18 @@ describe('what is not accounted', () => {
     expect(md(r)?.cost_usd).toBeUndefined();
   });
 
+  test('the route\'s endpoint value wins over one the upstream sent, and neither reaches the client', () => {
+    const r = runOne(script, {
+      request: chat({ model: 'm' }),
+      response: {
+        headers: [[':status', '200'], ['content-type', 'application/json'], [ENDPOINT_HEADER, 'claude'], [ENDPOINT_HEADER, 'openai']],
+        body: OPENAI_JSON,
+      },
+    });
+    expect(md(r)).toMatchObject({ endpoint: 'openai', cost_usd: '0.03816' });
+    expect(r.response.headerList.filter(([k]) => k === ENDPOINT_HEADER)).toEqual([]);
+  });
+
   test('no cost without the endpoint header (e.g. a local reply)', () => {
     const r = runOne(script, answered(OPENAI_JSON, 'application/json', {}, null));
     expect(md(r)).toEqual({ model: 'gpt-4o-2024-08-06', input_tokens: 812, output_tokens: 230, total_tokens: 1042 });

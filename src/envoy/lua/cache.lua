@@ -123,12 +123,12 @@ local function on_request(h)
 end
 
 local function on_response(h)
-  local endpoint = C.take_endpoint(h)
-  local state = C.metadata(h).cache
-  local headers = h:headers()
+  local headers, dm = h:headers(), h:streamInfo():dynamicMetadata()
+  local endpoint = C.take_endpoint(headers, dm)
+  local state = (dm:get(CONFIG.metadataNamespace) or {}).cache
   if state == 'bypass' then return headers:replace('x-ai-cache', 'bypass') end
   if state ~= 'miss' then return end -- a hit (our own reply) or a request this filter never saw
-  local own = h:streamInfo():dynamicMetadata():get(CONFIG.filterName)
+  local own = dm:get(CONFIG.filterName)
   local token = own and own.token
   local key = token and cache.pending[token]
   if key then

@@ -23,25 +23,21 @@ function C.set_metadata(h, key, value)
   h:streamInfo():dynamicMetadata():set(NS, key, value)
 end
 
--- The gateway's metadata namespace as a table (a copy), or an empty table.
-function C.metadata(h)
-  return h:streamInfo():dynamicMetadata():get(NS) or {}
-end
-
 -- Name of the endpoint that answered: the routes add it as a response header, which the first
 -- Lua filter on the response path moves into metadata (later filters read it there) and removes
--- so that the client never sees it. The last value wins: the route appends its own after any
--- value the upstream may have sent.
-function C.take_endpoint(h)
-  local headers = h:headers()
-  local count = headers:getNumValues(CONFIG.endpointHeader)
-  if count > 0 then
-    local endpoint = headers:getAtIndex(CONFIG.endpointHeader, count - 1)
+-- so that the client never sees it. `headers` and `dm` are this turn's header map and dynamic
+-- metadata. The last value wins: a route appends its own after any value the upstream sent
+-- (endpoint names are DNS labels, so a comma only ever separates values).
+function C.take_endpoint(headers, dm)
+  local value = headers:get(CONFIG.endpointHeader)
+  if value then
     headers:remove(CONFIG.endpointHeader)
-    C.set_metadata(h, 'endpoint', endpoint)
+    local endpoint = string.match(value, '([^,%s]*)%s*$')
+    dm:set(NS, 'endpoint', endpoint)
     return endpoint
   end
-  return C.metadata(h).endpoint
+  local md = dm:get(NS)
+  return md and md.endpoint
 end
 
 -- Entry point for envoy_on_request: errors become a JSON 500.

@@ -174,15 +174,17 @@ end
 
 -- Writes the counts (and cost) into metadata; returns input, output, cost (nil when unpriced).
 local function record(h, acc, endpoint)
-  if acc.model then C.set_metadata(h, 'model', acc.model) end
+  if not acc.model and not acc.found then return nil end
+  local dm = h:streamInfo():dynamicMetadata()
+  if acc.model then dm:set(NS, 'model', acc.model) end
   if not acc.found then return nil end
   local input, output = acc.input or 0, acc.output or 0
-  C.set_metadata(h, 'input_tokens', input)
-  C.set_metadata(h, 'output_tokens', output)
-  C.set_metadata(h, 'total_tokens', acc.total or input + output)
+  dm:set(NS, 'input_tokens', input)
+  dm:set(NS, 'output_tokens', output)
+  dm:set(NS, 'total_tokens', acc.total or input + output)
   local price = endpoint and CONFIG.prices[endpoint]
   local cost = price and cost_of(price, input, output)
-  if cost then C.set_metadata(h, 'cost_usd', cost) end
+  if cost then dm:set(NS, 'cost_usd', cost) end
   return input, output, cost
 end
 
@@ -192,10 +194,10 @@ local function on_request(h)
 end
 
 local function on_response(h)
-  local endpoint = C.take_endpoint(h)
-  local md = C.metadata(h)
+  local headers, dm = h:headers(), h:streamInfo():dynamicMetadata()
+  local endpoint = C.take_endpoint(headers, dm)
+  local md = dm:get(NS) or {}
   if md.cache == 'hit' then return end -- answered from the cache: nothing was used
-  local headers = h:headers()
   local content_type = lower(headers:get('content-type') or '')
   local sse = find(content_type, 'text/event-stream', 1, true) ~= nil
   if not sse and not find(content_type, 'json', 1, true) then return end
