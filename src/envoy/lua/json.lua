@@ -93,16 +93,22 @@ function J.object_members(s, i)
 end
 
 -- Elements of the array opening at s[i]: a list of {vs, ve} and the closing bracket's index.
-function J.array_elements(s, i)
+-- With with_members, object elements also get their members (one scan instead of two).
+function J.array_elements(s, i, with_members)
   if byte(s, i) ~= 91 then return nil end
   local out, n = {}, 0
   i = J.ws(s, i + 1)
   if byte(s, i) == 93 then return out, i end
   while true do
-    local ve = J.value_end(s, i)
+    local ve, members
+    if with_members and byte(s, i) == 123 then
+      members, ve = J.object_members(s, i)
+    else
+      ve = J.value_end(s, i)
+    end
     if not ve then return nil end
     n = n + 1
-    out[n] = { vs = i, ve = ve }
+    out[n] = { vs = i, ve = ve, members = members }
     local d = J.ws(s, ve + 1)
     local b = byte(s, d)
     if b == 93 then return out, d end
@@ -245,7 +251,8 @@ function J.compact(s)
   return concat(out)
 end
 
--- s with edits applied: each edit {a, b, text} replaces s[a..b] (b = a - 1 inserts before a).
+-- s with edits applied: each edit {a, b, text} replaces s[a..b] (b = a - 1 inserts before a);
+-- text is a string or a list of strings (written in order, never joined on its own).
 -- Edits must not overlap; they are applied in position order in one pass.
 function J.splice(s, edits)
   table.sort(edits, function(x, y) return x[1] < y[1] end)
@@ -253,8 +260,15 @@ function J.splice(s, edits)
   for _, e in ipairs(edits) do
     n = n + 1
     out[n] = sub(s, p, e[1] - 1)
-    n = n + 1
-    out[n] = e[3]
+    if type(e[3]) == 'table' then
+      for _, piece in ipairs(e[3]) do
+        n = n + 1
+        out[n] = piece
+      end
+    else
+      n = n + 1
+      out[n] = e[3]
+    end
     p = e[2] + 1
   end
   n = n + 1

@@ -23,11 +23,9 @@ end
 
 -- The role of a message element and its "content" member (nil for a non-object).
 local function message_parts(s, el)
-  if byte(s, el.vs) ~= 123 then return nil end
-  local members = J.object_members(s, el.vs)
-  if not members then return nil end
+  if not el.members then return nil end
   local role, content
-  for _, m in ipairs(members) do
+  for _, m in ipairs(el.members) do
     local k = J.key(s, m)
     if k == 'role' and byte(s, m.vs) == 34 then
       role = J.str(s, m.vs, m.ve)
@@ -102,7 +100,7 @@ local function render(name, template, vars)
       out[i] = value
     end
   end
-  return concat(out)
+  return out
 end
 
 -- The template this request asks for: its name and parts, nothing when none applies, or
@@ -122,55 +120,85 @@ local function chosen_template(template_name)
   return nil
 end
 
--- The new text of the messages array, or nil and an error message.
+-- The new messages array as a list of strings (joined once, with the rest of the body), or nil
+-- and an error message. Unchanged messages are copied as they are.
 local function new_messages(s, elements, template, vars)
-  local pieces, first_system, last_user = {}, nil, nil
-  local roles = {}
+  local first_system, last_user, roles, contents = nil, nil, {}, {}
   for i, el in ipairs(elements) do
     local role, content = message_parts(s, el)
-    roles[i] = role
+    roles[i], contents[i] = role, content
     if role == 'user' then last_user = i end
     if role == 'system' and not first_system then first_system = i end
-    pieces[i] = { el = el, content = content }
   end
-  local out = {}
-  local sys = CONFIG.systemMessage
+  local replaced, appended -- the last user message's new text, or a new user message
   if template then
     local name, parts = template[1], template[2]
-    local user = last_user and pieces[last_user]
+    local content = last_user and contents[last_user]
     local text, others = nil, {}
-    if user then text, others = content_text(s, user.content) end
+    if content then text, others = content_text(s, content) end
     if vars.text == nil and text then vars.text = text end
     local rendered, err = render(name, parts, vars)
     if not rendered then return nil, err end
-    local new_content
-    if user and user.content and byte(s, user.content.vs) == 91 then
-      local list = { '{"type":"text","text":"' .. rendered .. '"}' }
-      for _, other in ipairs(others or {}) do list[#list + 1] = other end
-      new_content = '[' .. concat(list, ',') .. ']'
+    local list
+    if content and byte(s, content.vs) == 91 then
+      list = { '[{"type":"text","text":"' }
+      for _, piece in ipairs(rendered) do list[#list + 1] = piece end
+      list[#list + 1] = '"}'
+      for _, other in ipairs(others or {}) do list[#list + 1] = ',' .. other end
+      list[#list + 1] = ']'
     else
-      new_content = '"' .. rendered .. '"'
+      list = { '"' }
+      for _, piece in ipairs(rendered) do list[#list + 1] = piece end
+      list[#list + 1] = '"'
     end
-    if user and user.content then
-      user.text = sub(s, user.el.vs, user.content.vs - 1) .. new_content .. sub(s, user.content.ve + 1, user.el.ve)
-    elseif user then
-      user.text = sub(s, user.el.vs, user.el.ve - 1) .. ',"content":' .. new_content .. '}'
+    if last_user then
+      local el = elements[last_user]
+      if content then
+        table.insert(list, 1, sub(s, el.vs, content.vs - 1))
+        list[#list + 1] = sub(s, content.ve + 1, el.ve)
+      else
+        table.insert(list, 1, sub(s, el.vs, el.ve - 1) .. ',"content":')
+        list[#list + 1] = '}'
+      end
+      replaced = list
     else
-      pieces[#pieces + 1] = { text = '{"role":"user","content":' .. new_content .. '}' }
-      roles[#pieces] = 'user'
+      table.insert(list, 1, '{"role":"user","content":')
+      list[#list + 1] = '}'
+      appended = list
     end
   end
-  local mode = CONFIG.mode
-  if sys and (mode == 'Prefix' or mode == 'Transform' or (mode == 'Replace' and not first_system)) then out[1] = sys end
-  for i, piece in ipairs(pieces) do
+  local sys, mode = CONFIG.systemMessage, CONFIG.mode
+  local out, n = { '[' }, 1
+  local function add(piece)
+    if n > 1 then
+      n = n + 1
+      out[n] = ','
+    end
+    if type(piece) == 'table' then
+      for _, p in ipairs(piece) do
+        n = n + 1
+        out[n] = p
+      end
+    else
+      n = n + 1
+      out[n] = piece
+    end
+  end
+  if sys and (mode == 'Prefix' or mode == 'Transform' or (mode == 'Replace' and not first_system)) then add(sys) end
+  for i, el in ipairs(elements) do
     if mode == 'Replace' and sys and roles[i] == 'system' then
-      if i == first_system then out[#out + 1] = sys end
+      if i == first_system then add(sys) end
+    elseif i == last_user and replaced then
+      add(replaced)
     else
-      out[#out + 1] = piece.text or sub(s, piece.el.vs, piece.el.ve)
+      add(sub(s, el.vs, el.ve))
     end
   end
-  if sys and mode == 'Suffix' then out[#out + 1] = sys end
-  return '[' .. concat(out, ',') .. ']'
+  if appended then add(appended) end
+  if sys and mode == 'Suffix' then add(sys) end
+  n = n + 1
+  out[n] = ']'
+  return out
 end
 
 local function on_request(h)
@@ -213,7 +241,7 @@ local function on_request(h)
       edits[#edits + 1] = { messages.ve, messages.ve - 1, empty and sys or ',' .. sys }
     end
   elseif name or sys then
-    local elements = J.array_elements(s, messages.vs)
+    local elements = J.array_elements(s, messages.vs, true)
     if not elements then return bad_request(h, '"messages" is not a well-formed JSON array') end
     local text
     text, err = new_messages(s, elements, name and { name, template }, vars)
