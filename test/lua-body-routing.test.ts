@@ -129,6 +129,26 @@ describe('routing on the body\'s model', () => {
   });
 });
 
+describe('size', () => {
+  const big = (bytes: number) => {
+    const skeleton = JSON.stringify({ messages: [{ role: 'user', content: '' }], model: 'gpt-4' });
+    return JSON.stringify({ messages: [{ role: 'user', content: 'é'.repeat((bytes - skeleton.length) / 2) }], model: 'gpt-4' });
+  };
+
+  test('routes a body just under the buffer limit, with the model at its end', () => {
+    const body = big(64 * 1024 - 2);
+    const r = runOne(scriptWith(), { request: chat(body) }, { config: { routes: ROUTES, bufferLimitBytes: 64 * 1024 } });
+    expect(r.request.route).toBe('rule-0');
+    expect(r.request.body).toBe(body);
+  });
+
+  test('a body over the limit gets Envoy\'s 413, not a script error', () => {
+    const r = runOne(scriptWith(), { request: chat(big(64 * 1024 + 2)) }, { config: { routes: ROUTES, bufferLimitBytes: 64 * 1024 } });
+    expect(r.errors).toBe(0);
+    expect(r.localReply!.status).toBe(413);
+  });
+});
+
 describe('agrees with JSON.parse on generated bodies', () => {
   // Deterministic pseudo-random bodies: the model field anywhere among nested decoys.
   function rng(seed: number) {

@@ -158,6 +158,15 @@ describe('SSE streams', () => {
     }
   });
 
+  test('a stream far larger than the buffer limit streams through (no 500) and is accounted', () => {
+    const delta = sse([{ id: 'c', object: 'chat.completion.chunk', model: 'gpt-4o', choices: [{ index: 0, delta: { content: 'x'.repeat(2000) } }], usage: null }])[0];
+    const chunks = [...Array.from({ length: 1500 }, () => delta), ...OPENAI_SSE.slice(2)];
+    const r = runOne(script, answered(chunks, 'text/event-stream'), { config: { bufferLimitBytes: 1 << 20 } });
+    expect(r.response.details).toBeUndefined();
+    expect(r.response.chunks).toHaveLength(chunks.length);
+    expect(md(r)).toMatchObject({ input_tokens: 12, output_tokens: 34 });
+  });
+
   test('an OpenAI stream without include_usage records nothing but the model', () => {
     const r = runOne(script, answered(OPENAI_SSE.slice(0, 2).concat('data: [DONE]\n\n'), 'text/event-stream'));
     expect(md(r)).toEqual({ endpoint: 'openai', model: 'gpt-4o' });
