@@ -48,7 +48,7 @@ if (require.main === module) {
   } else if (step === 'assets') {
     const lua = copyLuaFiles(join(ROOT, 'src'), join(LIB, 'src'));
     const bins = markBinsExecutable(ROOT);
-    process.stdout.write(`build-assets: ${lua.length} Lua file(s) copied, ${bins.length} bin(s) marked executable\n`);
+    process.stderr.write(`build-assets: ${lua.length} Lua file(s) copied, ${bins.length} bin(s) marked executable\n`);
   } else {
     process.stderr.write(`usage: node scripts/build-assets.js clean|assets (got ${JSON.stringify(step)})\n`);
     process.exitCode = 2;
