@@ -1,5 +1,6 @@
 import { clustersFor } from './clusters';
 import { PUBLIC_LISTENER } from './names';
+import { adminCluster, opsListener } from './ops-listener';
 import { routesFor } from './routes';
 import { ENVOY_PORTS, type EnvoyConfig, type EnvoyOptions, type Json, type Spec } from './types';
 
@@ -29,7 +30,7 @@ function httpConnectionManager(spec: Spec, options: EnvoyOptions): Json {
   };
 }
 
-/** Canonical spec -> Envoy bootstrap (static resources: one listener, one cluster per endpoint). */
+/** Canonical spec -> Envoy bootstrap (static resources: the public and ops listeners, one cluster per endpoint, the admin cluster). */
 export function envoyConfig(spec: Spec, options: EnvoyOptions): EnvoyConfig {
   const bootstrap: Json = {
     node: { id: options.gatewayName, cluster: options.gatewayName },
@@ -45,8 +46,9 @@ export function envoyConfig(spec: Spec, options: EnvoyOptions): EnvoyConfig {
             },
           ],
         },
+        opsListener(spec),
       ],
-      clusters: clustersFor(spec, options),
+      clusters: [...clustersFor(spec, options), adminCluster()],
     },
   };
   return { bootstrap, secretFiles: [], warnings: untranslated(spec) };

@@ -24,6 +24,8 @@ export const ENVOY_PORTS = {
   http: 8080,
   /** Envoy admin, bound to 127.0.0.1 only: never reachable from outside the pod. */
   admin: 9901,
+  /** Ops listener: only GET /ready (probes) and GET /stats/prometheus (metrics), proxied to admin. */
+  ops: 19001,
 } as const;
 
 /** Everything the Kubernetes layer needs to run the generated configuration. */
