@@ -158,6 +158,7 @@ export class AIGateway extends Construct {
       configHash: hashOf(envoyYaml),
       drain: drainPlan(this.spec, props.drainTimeout),
       metrics: this.spec.observability.metrics,
+      autoscaled: props.autoscaling !== undefined,
     });
     this.deployment = this.workload.deployment;
     this.container = this.workload.container;

@@ -34,10 +34,7 @@ export function checkReplicas(replicas: number): number {
   return wholeNumber('replicas', replicas, 1);
 }
 
-/**
- * A CPU HorizontalPodAutoscaler for the Deployment. cdk8s-plus then leaves `replicas` out of the
- * Deployment, so applying the manifests again does not undo the autoscaler's choice.
- */
+/** A CPU HorizontalPodAutoscaler for the Deployment (which must have been built without `replicas`). */
 export function gatewayAutoscaler(
   scope: Construct,
   deployment: kplus.Deployment,

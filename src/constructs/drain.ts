@@ -36,7 +36,7 @@ export const MAX_DRAIN_SECONDS = 3600;
 export function drainPlan(spec: AIGatewaySpec, drainTimeout?: Duration): DrainPlan {
   let drainSeconds: number;
   if (drainTimeout) {
-    drainSeconds = drainTimeout.toSeconds();
+    drainSeconds = drainTimeout.toSeconds({ integral: false });
     if (!Number.isInteger(drainSeconds) || drainSeconds < 1 || drainSeconds > MAX_DRAIN_SECONDS) {
       throw new Error(`drainTimeout: must be whole seconds between 1 and ${MAX_DRAIN_SECONDS}, found ${drainSeconds}s`);
     }
@@ -86,13 +86,16 @@ export function drainScript(options: DrainScriptOptions): string {
     '}',
     'admin POST /healthcheck/fail >/dev/null',
     "admin POST '/drain_listeners?graceful&skip_exit' >/dev/null",
+    // Whole seconds actually slept guarantee the minimum; the clock ($SECONDS) bounds the maximum.
     'start=$SECONDS',
+    'slept=0',
     `while [ $((SECONDS - start)) -lt ${maxSeconds} ]; do`,
-    `  if [ $((SECONDS - start)) -ge ${minSeconds} ]; then`,
+    `  if [ "$slept" -ge ${minSeconds} ]; then`,
     `    stats=$(admin GET '/stats?filter=${activeRequestsStat}')`,
     `    if [[ $stats =~ (^|[[:space:]])${statPattern}:\\ ([0-9]+) ]] && [ "\${BASH_REMATCH[2]}" = 0 ]; then break; fi`,
     '  fi',
     '  sleep 1',
+    '  slept=$((slept + 1))',
     'done',
     'exit 0',
     '',

@@ -84,6 +84,11 @@ export interface EnvoyWorkloadProps extends EnvoyWorkloadOptions {
   readonly drain: DrainPlan;
   /** Whether the ops port serves /stats/prometheus (adds the scrape hints). */
   readonly metrics: boolean;
+  /**
+   * An autoscaler owns the replica count: the Deployment leaves `replicas` out.
+   * @default false
+   */
+  readonly autoscaled?: boolean;
 }
 
 export const DEFAULT_RESOURCES: kplus.ContainerResources = {
@@ -130,7 +135,8 @@ export class EnvoyWorkload extends Construct {
 
     this.deployment = new kplus.Deployment(this, 'Resource', {
       metadata: props.metadata,
-      replicas,
+      // Left out under an autoscaler, so applying the manifests again does not undo its choice.
+      ...(!props.autoscaled && { replicas }),
       select: false,
       // Surge one pod at a time and never go below the desired count during a rollout.
       strategy: kplus.DeploymentStrategy.rollingUpdate({
