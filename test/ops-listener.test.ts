@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { ADMIN_CLUSTER, adminCluster, ENVOY_PORTS, envoyConfig, OPS_LISTENER, opsListener, PUBLIC_LISTENER } from '../src/envoy';
 import { validateSpec } from '../src/spec';
+import { assertValidEnvoyConfig, checkEnvoyMessage, selectRoute } from './support/envoy';
 
 const FIXTURES = join(__dirname, 'fixtures', 'envoy');
 const golden = (name: string) => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'));
@@ -12,33 +13,13 @@ function specWith(observability: { metrics?: boolean } = {}) {
   return result.value;
 }
 
-/**
- * Which route of the ops listener a request takes, by the matchers this listener uses (exact
- * path after the query is removed, prefix, exact header). Any other matcher fails the test, so
- * the evaluation can never silently skip a condition.
- */
-function routeFor(listener: any, method: string, pathAndQuery: string): any {
+/** Which route of the ops listener a request takes (Envoy's matching, from the shared oracle). */
+function routeFor(listener: any, method: string, path: string) {
   const hcm = listener.filter_chains[0].filters[0].typed_config;
-  const path = pathAndQuery.split('?')[0];
-  for (const route of hcm.route_config.virtual_hosts[0].routes) {
-    const { match } = route;
-    const known = new Set(['path', 'prefix', 'headers']);
-    for (const key of Object.keys(match)) if (!known.has(key)) throw new Error(`evaluator does not know matcher ${key}`);
-    if (match.path !== undefined && path !== match.path) continue;
-    if (match.prefix !== undefined && !path.startsWith(match.prefix)) continue;
-    const headers: Record<string, string> = { ':method': method, ':path': pathAndQuery };
-    const headersMatch = (match.headers ?? []).every((h: any) => {
-      if (Object.keys(h).some((k) => !['name', 'string_match'].includes(k)) || Object.keys(h.string_match).join() !== 'exact') {
-        throw new Error(`evaluator does not know header matcher ${JSON.stringify(h)}`);
-      }
-      return headers[h.name] === h.string_match.exact;
-    });
-    if (headersMatch) return route;
-  }
-  return undefined;
+  return selectRoute(hcm.route_config, { path, method, authority: 'pod-ip:19001' });
 }
 
-const reachesAdmin = (listener: any, method: string, path: string) => routeFor(listener, method, path)?.route?.cluster === ADMIN_CLUSTER;
+const reachesAdmin = (listener: any, method: string, path: string) => routeFor(listener, method, path)?.cluster === ADMIN_CLUSTER;
 
 describe('ops listener', () => {
   test('matches its golden output (metrics on and off) and the admin cluster its golden', () => {
@@ -71,15 +52,15 @@ describe('ops listener', () => {
     ['POST', '/ready'],
     ['HEAD', '/stats/prometheus'],
   ])('answers %s %s with 404 and never reaches the admin interface', (method, path) => {
-    const route = routeFor(opsListener(specWith()), method, path);
-    expect(route.direct_response).toEqual({ status: 404 });
-    expect(route.route).toBeUndefined();
+    const selection = routeFor(opsListener(specWith()), method, path);
+    expect(selection?.directResponse).toEqual({ status: 404 });
+    expect(selection?.cluster).toBeUndefined();
   });
 
   test('with metrics off, /stats/prometheus is a 404 as well', () => {
     const listener = opsListener(specWith({ metrics: false }));
     expect(reachesAdmin(listener, 'GET', '/ready')).toBe(true);
-    expect(routeFor(listener, 'GET', '/stats/prometheus').direct_response).toEqual({ status: 404 });
+    expect(routeFor(listener, 'GET', '/stats/prometheus')?.directResponse).toEqual({ status: 404 });
   });
 
   test('normalizes paths and rejects escaped slashes before matching, so /ready/../config_dump cannot pass', () => {
@@ -107,6 +88,12 @@ describe('bootstrap with the ops listener', () => {
     expect(loopback.map((c: any) => c.name)).toEqual([ADMIN_CLUSTER]);
     const publicRoutes = JSON.stringify(listeners.find((l: any) => l.name === PUBLIC_LISTENER));
     expect(publicRoutes).not.toContain(ADMIN_CLUSTER);
+  });
+
+  test('passes the strict proto (v3 fields, no deprecated ones) and semantic checks, with metrics on and off', () => {
+    assertValidEnvoyConfig(bootstrap);
+    assertValidEnvoyConfig(envoyConfig(specWith({ metrics: false }), { gatewayName: 'gw' }).bootstrap);
+    expect(checkEnvoyMessage('envoy.config.listener.v3.Listener', opsListener(specWith()))).toEqual([]);
   });
 
   test('every route of the ops listener names a cluster that exists', () => {
