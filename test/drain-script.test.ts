@@ -44,42 +44,61 @@ function runScript(script: string): Promise<{ code: number | null; seconds: numb
   });
 }
 
+/** Runs `body` with its own stand-in admin, closed afterwards (the timed cases run concurrently). */
+async function withAdmin(active: (call: number) => number, body: (admin: FakeAdmin) => Promise<void>): Promise<void> {
+  const admin = await fakeAdmin(active);
+  try {
+    await body(admin);
+  } finally {
+    admin.server.close();
+  }
+}
+
 describe('pre-stop drain script', () => {
-  let admin: FakeAdmin | undefined;
-  afterEach(() => admin?.server.close());
+  test.concurrent('fails health checks, starts a graceful drain, then waits until no request is in flight', () =>
+    withAdmin(
+      (call) => (call < 2 ? 2 : 0),
+      async (admin) => {
+        const result = await runScript(drainScript({ adminPort: admin.port, activeRequestsStat: STAT, minSeconds: 1, maxSeconds: 20 }));
+        expect(result.code).toBe(0);
+        expect(result.stderr).toBe('');
+        // It stopped polling at the first idle report, not at its 20 s bound.
+        expect(admin.requests).toEqual([
+          'POST /healthcheck/fail',
+          'POST /drain_listeners?graceful&skip_exit',
+          `GET /stats?filter=${STAT}`,
+          `GET /stats?filter=${STAT}`,
+        ]);
+      },
+    ),
+  );
 
-  test('fails health checks, starts a graceful drain, then waits until no request is in flight', async () => {
-    admin = await fakeAdmin((call) => (call < 2 ? 2 : 0));
-    const result = await runScript(drainScript({ adminPort: admin.port, activeRequestsStat: STAT, minSeconds: 1, maxSeconds: 20 }));
-    expect(result.code).toBe(0);
-    expect(result.stderr).toBe('');
-    expect(admin.requests).toEqual([
-      'POST /healthcheck/fail',
-      'POST /drain_listeners?graceful&skip_exit',
-      `GET /stats?filter=${STAT}`,
-      `GET /stats?filter=${STAT}`,
-    ]);
-    // The request log shows it stopped polling at the first idle report, not at its 20 s bound.
-  });
-
-  test('keeps serving for the propagation time even when nothing is in flight', async () => {
-    admin = await fakeAdmin(() => 0);
-    const result = await runScript(drainScript({ adminPort: admin.port, activeRequestsStat: STAT, minSeconds: 1, maxSeconds: 20 }));
-    expect(result.code).toBe(0);
-    expect(result.seconds).toBeGreaterThanOrEqual(1);
-    expect(admin.requests.filter((r) => r.startsWith('GET'))).toHaveLength(1);
-  });
+  test.concurrent('keeps serving for the propagation time even when nothing is in flight', () =>
+    withAdmin(
+      () => 0,
+      async (admin) => {
+        const result = await runScript(drainScript({ adminPort: admin.port, activeRequestsStat: STAT, minSeconds: 1, maxSeconds: 20 }));
+        expect(result.code).toBe(0);
+        expect(result.seconds).toBeGreaterThanOrEqual(1);
+        expect(admin.requests.filter((r) => r.startsWith('GET'))).toHaveLength(1);
+      },
+    ),
+  );
 
   // The bound is read from bash's whole-second clock, so it may end up to a second early.
-  test('gives up at the drain bound while requests stay in flight', async () => {
-    admin = await fakeAdmin(() => 3);
-    const result = await runScript(drainScript({ adminPort: admin.port, activeRequestsStat: STAT, minSeconds: 0, maxSeconds: 3 }));
-    expect(result.code).toBe(0);
-    expect(result.seconds).toBeGreaterThanOrEqual(2);
-    expect(admin.requests.filter((r) => r.startsWith('GET')).length).toBeGreaterThanOrEqual(2);
-  });
+  test.concurrent('gives up at the drain bound while requests stay in flight', () =>
+    withAdmin(
+      () => 3,
+      async (admin) => {
+        const result = await runScript(drainScript({ adminPort: admin.port, activeRequestsStat: STAT, minSeconds: 0, maxSeconds: 3 }));
+        expect(result.code).toBe(0);
+        expect(result.seconds).toBeGreaterThanOrEqual(2);
+        expect(admin.requests.filter((r) => r.startsWith('GET')).length).toBeGreaterThanOrEqual(2);
+      },
+    ),
+  );
 
-  test('exits 0 within its bound when the admin interface does not answer (the pod must still stop)', async () => {
+  test.concurrent('exits 0 within its bound when the admin interface does not answer (the pod must still stop)', async () => {
     const closed = await fakeAdmin(() => 0);
     const port = closed.port;
     await new Promise((resolve) => closed.server.close(resolve));
