@@ -2,7 +2,7 @@ import { Chart, type ApiObjectMetadata, Names, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { AiGatewayResource, type AiGatewayResourceSpec } from '../../imports/gateway.example.com';
-import { ENVOY_PORTS, envoyConfig, renderBootstrap, type EnvoyConfig } from '../envoy';
+import { ENVOY_CONFIG_DIR, ENVOY_PORTS, envoyConfig, renderBootstrap, type EnvoyConfig } from '../envoy';
 import {
   ANNOTATION_CONFIG_HASH,
   ANNOTATION_SPEC_HASH,
@@ -90,8 +90,15 @@ export class AIGateway extends Construct {
     if (!validated.ok) throw new SpecValidationError(validated.issues, props.source);
     this.spec = validated.value.spec;
 
-    this.envoy = envoyConfig(this.spec, { gatewayName: this.name, namespace });
+    const replicas = props.replicas ?? 2;
+    try {
+      this.envoy = envoyConfig(this.spec, { gatewayName: this.name, namespace, replicas });
+    } catch (err) {
+      // What Envoy cannot do as asked is a spec error too; name the source like validation does.
+      throw err instanceof SpecValidationError ? new SpecValidationError(err.issues, props.source) : err;
+    }
     const envoyYaml = renderBootstrap(this.envoy.bootstrap);
+    const configFiles = { 'envoy.yaml': envoyYaml, ...this.envoy.files };
     const meta = (component: string, extra: ApiObjectMetadata = {}) => ({
       ...extra,
       name: extra.name ?? this.name,
@@ -110,16 +117,16 @@ export class AIGateway extends Construct {
 
     this.configMap = new kplus.ConfigMap(this, 'EnvoyConfig', {
       metadata: meta('envoy-config', { name: `${this.name}-envoy` }),
-      data: { 'envoy.yaml': envoyYaml },
+      data: configFiles,
     });
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: meta('envoy'),
-      replicas: props.replicas ?? 2,
+      replicas,
       select: false,
       podMetadata: {
         labels: labelsFor(this.name, 'envoy'),
-        annotations: { [ANNOTATION_CONFIG_HASH]: hashOf(envoyYaml) },
+        annotations: { [ANNOTATION_CONFIG_HASH]: hashOf(configFiles) },
       },
       automountServiceAccountToken: false,
       securityContext: { user: ENVOY_UID, group: ENVOY_UID, fsGroup: ENVOY_UID, ensureNonRoot: true },
@@ -131,7 +138,7 @@ export class AIGateway extends Construct {
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['envoy'],
       // No hot restart: it needs shared memory, and Kubernetes replaces pods instead.
-      args: ['--config-path', '/etc/envoy/envoy.yaml', '--disable-hot-restart', '--log-level', 'info'],
+      args: ['--config-path', `${ENVOY_CONFIG_DIR}/envoy.yaml`, '--disable-hot-restart', '--log-level', 'info'],
       ports: [{ name: 'http', number: ENVOY_PORTS.http }],
       securityContext: {
         user: ENVOY_UID,
@@ -149,7 +156,7 @@ export class AIGateway extends Construct {
       },
       readiness: kplus.Probe.fromTcpSocket({ port: ENVOY_PORTS.http }),
     });
-    container.mount('/etc/envoy', kplus.Volume.fromConfigMap(this, 'EnvoyConfigVolume', this.configMap, { name: 'envoy-config' }), {
+    container.mount(ENVOY_CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'EnvoyConfigVolume', this.configMap, { name: 'envoy-config' }), {
       readOnly: true,
     });
 
