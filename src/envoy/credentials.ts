@@ -15,7 +15,7 @@ import { hashOf } from '../spec/hash';
  *   #38803), which is exactly Kubernetes' atomic `..data` symlink swap: a rotated Secret reaches
  *   Envoy without a restart, once the kubelet has synced the volume (up to about a minute).
  * - The prefix ("Bearer "): the generic credential of Envoy 1.36 injects the file content as is
- *   (`header_value_prefix` only arrives in 1.37), so a `header_mutation` upstream filter rewrites
+ *   (`header_value_prefix` was added after 1.36), so a `header_mutation` upstream filter rewrites
  *   the header to `<prefix>%REQ(header)%` right after injection.
  * - `overwrite: true` replaces whatever the client sent in that header (e.g. its gateway API key);
  *   without the secret file Envoy answers 401 rather than calling the provider unauthenticated.
