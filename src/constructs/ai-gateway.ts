@@ -123,8 +123,15 @@ export class AIGateway extends Construct {
     if (!validated.ok) throw new SpecValidationError(validated.issues, props.source);
     this.spec = validated.value.spec;
 
-    this.envoy = envoyConfig(this.spec, { gatewayName: this.name, namespace });
+    const replicas = props.replicas ?? 2;
+    try {
+      this.envoy = envoyConfig(this.spec, { gatewayName: this.name, namespace, replicas });
+    } catch (err) {
+      // What Envoy cannot do as asked is a spec error too; name the source like validation does.
+      throw err instanceof SpecValidationError ? new SpecValidationError(err.issues, props.source) : err;
+    }
     const envoyYaml = renderBootstrap(this.envoy.bootstrap);
+    const configFiles = { 'envoy.yaml': envoyYaml, ...this.envoy.files };
     this.objects = {
       gatewayName: this.name,
       namespace,
@@ -146,7 +153,7 @@ export class AIGateway extends Construct {
 
     this.configMap = new kplus.ConfigMap(this, 'EnvoyConfig', {
       metadata: meta('envoy-config', `${this.name}-envoy`),
-      data: { 'envoy.yaml': envoyYaml },
+      data: configFiles,
     });
 
     this.workload = new EnvoyWorkload(this, 'Envoy', {
@@ -155,7 +162,8 @@ export class AIGateway extends Construct {
       metadata: meta('envoy'),
       envoy: this.envoy,
       configMap: this.configMap,
-      configHash: hashOf(envoyYaml),
+      configHash: hashOf(configFiles),
+      replicas,
       drain: drainPlan(this.spec, props.drainTimeout),
       metrics: this.spec.observability.metrics,
       autoscaled: props.autoscaling !== undefined,

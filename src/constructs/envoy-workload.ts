@@ -7,7 +7,7 @@ import { type DrainPlan, drainScript, envoyDrainArgs } from './drain';
 import { ENVOY_IMAGE, ENVOY_UID } from './envoy-image';
 import { labelsFor, selectorLabels } from './labels';
 import { mountSecretFiles } from './secret-volumes';
-import { ENVOY_PORTS, type EnvoyConfig, OPS_PATHS, PUBLIC_LISTENER } from '../envoy';
+import { ENVOY_CONFIG_DIR, ENVOY_PORTS, type EnvoyConfig, OPS_PATHS, PUBLIC_LISTENER } from '../envoy';
 import { ANNOTATION_CONFIG_HASH } from '../spec';
 
 /** Options of the Envoy Deployment, every one with a production default. */
@@ -96,7 +96,7 @@ export const DEFAULT_RESOURCES: kplus.ContainerResources = {
   memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
 };
 export const DEFAULT_CONCURRENCY = 2;
-export const CONFIG_DIR = '/etc/envoy';
+export const CONFIG_DIR = ENVOY_CONFIG_DIR;
 /** Envoy writes nothing by default; a small scratch directory for extensions that expect /tmp. */
 export const SCRATCH_DIR = '/tmp';
 
