@@ -125,7 +125,7 @@ describe('tracing', () => {
   test('is off (no tracer, no collector cluster) without observability.tracing', () => {
     const b = bootstrapOf('single');
     expect(hcmOf(b).tracing).toBeUndefined();
-    expect(b.static_resources.clusters.map((c: any) => c.name)).toEqual(['endpoint-llm']);
+    expect(b.static_resources.clusters.map((c: any) => c.name)).toEqual(['endpoint-llm', 'envoy-admin']);
   });
 });
 

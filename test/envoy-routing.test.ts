@@ -1,3 +1,4 @@
+import { OPS_LISTENER } from '../src/envoy/ops-listener';
 import { envoyConfig } from '../src/envoy';
 import { ENDPOINT_HEADER, MODEL_HEADER } from '../src/envoy/names';
 import { pickWeighted, selectRoute, type EvalRequest } from './support/envoy';
@@ -139,7 +140,8 @@ describe('RequestBody routing (on the model header the body-routing Lua filter s
 describe('every route names its endpoint in the internal response header', () => {
   test.each<SpecName>(['single', 'header', 'path', 'weighted', 'weightedMixed', 'requestBody', 'external', 'fallback', 'everything'])('%s', (name) => {
     const bootstrap = configOf(name);
-    const listeners = bootstrap.static_resources.listeners.map((l: any) => l.name);
+    // The ops listener serves /ready and metrics from Envoy itself: it has no endpoint to name.
+    const listeners = bootstrap.static_resources.listeners.map((l: any) => l.name).filter((n: string) => n !== OPS_LISTENER);
     for (const listener of listeners) {
       for (const route of hcmOf(bootstrap, listener).route_config.virtual_hosts[0].routes) {
         const holders = route.route.weighted_clusters ? route.route.weighted_clusters.clusters : [route];
@@ -245,11 +247,11 @@ describe('fallback endpoints (priority failover)', () => {
 
   test('internal listeners exist only for endpoints that need them, with the bootstrap extension', () => {
     const names = (b: Record<string, any>) => b.static_resources.listeners.map((l: any) => l.name);
-    expect(names(bootstrap)).toEqual(['public', 'internal-openai', 'internal-azure', 'internal-local', 'internal-vllm-a', 'internal-vllm-b']);
+    expect(names(bootstrap)).toEqual(['public', 'ops', 'internal-openai', 'internal-azure', 'internal-local', 'internal-vllm-a', 'internal-vllm-b']);
     expect(bootstrap.bootstrap_extensions.map((e: any) => e.name)).toEqual(['envoy.bootstrap.internal_listener']);
     expect(listenerNamed(bootstrap, 'internal-local').internal_listener).toEqual({});
     const plain = configOf('header');
-    expect(names(plain)).toEqual(['public']);
+    expect(names(plain)).toEqual(['public', 'ops']);
     expect(plain.bootstrap_extensions).toBeUndefined();
   });
 });
