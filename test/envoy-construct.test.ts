@@ -13,7 +13,7 @@ function synth(props: Partial<ConstructorParameters<typeof AIGateway>[2]> & { sp
 }
 
 const tokenBucketOf = (configMap: any) => {
-  const envoy = parse(configMap.data['envoy.yaml']);
+  const envoy = parse(configMap.data['envoy.json']);
   const hcm = envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
   return hcm.http_filters.find((f: any) => f.name === 'envoy.filters.http.local_ratelimit').typed_config.token_bucket;
 };
@@ -28,9 +28,9 @@ describe('AIGateway and the Envoy configuration', () => {
     expect(tokenBucketOf(four.configMap)).toEqual({ max_tokens: 50, tokens_per_fill: 1, fill_interval: '0.24s' });
   });
 
-  test('the ConfigMap carries envoy.yaml and the SDS files; the gateway reports the Secret keys to mount', () => {
+  test('the ConfigMap carries envoy.json and the SDS files; the gateway reports the Secret keys to mount', () => {
     const { gateway, configMap, objects } = synth({ spec: SPECS.external });
-    expect(Object.keys(configMap.data).sort()).toEqual(['envoy.yaml', 'sds-anthropic-key-key.yaml', 'sds-azure-k.yaml', 'sds-openai-key-api-key.yaml']);
+    expect(Object.keys(configMap.data).sort()).toEqual(['envoy.json', 'sds-anthropic-key-key.yaml', 'sds-azure-k.yaml', 'sds-openai-key-api-key.yaml']);
     expect(gateway.envoy.secretFiles.map((f) => `${f.mountPath}/${f.key}`)).toEqual([
       '/etc/aigateway/secrets/openai-key/api-key',
       '/etc/aigateway/secrets/anthropic-key/key',

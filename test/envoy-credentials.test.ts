@@ -45,7 +45,7 @@ describe('upstream credentials (credentialsRef)', () => {
     expect((filters[1].typed_config as any).mutations.request_mutations[0].append.header.value).toBe('100%%ok %REQ(Authorization)%');
   });
 
-  test('each SDS secret is a file next to envoy.yaml that names the mounted Secret key, and is a valid Envoy Secret', () => {
+  test('each SDS secret is a file next to envoy.json that names the mounted Secret key, and is a valid Envoy Secret', () => {
     const injector = upstreamFilter(clusterNamed(bootstrap, 'endpoint-openai'), 'envoy.filters.http.credential_injector');
     const sds = injector.credential.typed_config.credential.sds_config;
     expect(sds).toEqual({ path_config_source: { path: '/etc/envoy/sds-openai-key-api-key.yaml' }, resource_api_version: 'V3' });
@@ -90,7 +90,7 @@ describe('no secret value ever lands in the configuration or the manifests', () 
   // What the operator's Secrets hold; the spec only names them.
   const SECRET_VALUES = ['sk-proj-FixtureOpenAIKey0123456789abcdef', 'sk-ant-api03-FixtureAnthropicKey0123456789', 'azure-fixture-key-5f0c1d2e3b4a'];
 
-  test.each(['external', 'fallback', 'everything'] as const)('%s: envoy.yaml, SDS files and every synthesized object', (name) => {
+  test.each(['external', 'fallback', 'everything'] as const)('%s: envoy.json, SDS files and every synthesized object', (name) => {
     const { yaml, gateway } = renderGateway({ metadata: { name: 'gw', namespace: 'ai' }, spec: SPECS[name] as any });
     const texts = [yaml, renderBootstrap(gateway.envoy.bootstrap), ...Object.values(gateway.envoy.files)];
     for (const text of texts) {
@@ -98,7 +98,7 @@ describe('no secret value ever lands in the configuration or the manifests', () 
       expect(text).not.toMatch(/sk-(proj|ant)-/);
     }
     // The ConfigMap carries the SDS files, which only name mounted paths.
-    expect(Object.keys(gateway.configMap.data ?? {}).sort()).toEqual(['envoy.yaml', ...Object.keys(gateway.envoy.files)].sort());
+    expect(Object.keys(gateway.configMap.data ?? {}).sort()).toEqual(['envoy.json', ...Object.keys(gateway.envoy.files)].sort());
   });
 });
 

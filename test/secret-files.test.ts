@@ -14,7 +14,7 @@ const spec = SPEC.value;
 function workloadWith(secretFiles: SecretFile[]): any {
   const chart = new Chart(Testing.app(), 'test', { namespace: 'ai-apps' });
   const envoy: EnvoyConfig = { ...envoyConfig(spec, { gatewayName: 'gw', namespace: 'ai-apps' }), secretFiles };
-  const configMap = new kplus.ConfigMap(chart, 'Config', { metadata: { name: 'gw-envoy' }, data: { 'envoy.yaml': '{}' } });
+  const configMap = new kplus.ConfigMap(chart, 'Config', { metadata: { name: 'gw-envoy' }, data: { 'envoy.json': '{}' } });
   new EnvoyWorkload(chart, 'Envoy', {
     gatewayName: 'gw',
     metadata: { name: 'gw', namespace: 'ai-apps' },

@@ -31,7 +31,7 @@ const envoyContainer = (objects: any[]) => podSpecOf(objects).containers[0];
 const argValue = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
 const envoyBootstrap = (objects: any[]) => {
   const { parse } = require('yaml');
-  return parse(byKind(objects, 'ConfigMap')[0].data['envoy.yaml']);
+  return parse(byKind(objects, 'ConfigMap')[0].data['envoy.json']);
 };
 
 describe('admin is never public; probes and metrics use the ops listener', () => {

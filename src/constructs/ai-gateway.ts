@@ -8,7 +8,7 @@ import { drainPlan } from './drain';
 import { EnvoyWorkload, type EnvoyWorkloadOptions } from './envoy-workload';
 import { type GatewayObjectContext, objectMetadata, selectorLabels } from './labels';
 import { gatewayNetworkPolicy, type GatewayNetworkPolicyOptions } from './network-policy';
-import { ENVOY_PORTS, envoyConfig, renderBootstrap, type EnvoyConfig } from '../envoy';
+import { ENVOY_BOOTSTRAP_FILE, ENVOY_PORTS, envoyConfig, renderBootstrap, type EnvoyConfig } from '../envoy';
 import {
   ANNOTATION_SPEC_HASH,
   type AIGatewaySpec,
@@ -77,7 +77,7 @@ export interface AIGatewayProps extends EnvoyWorkloadOptions {
 
 /**
  * An AI/LLM gateway: the AIGatewayResource itself plus the Envoy data plane generated from it
- * (ConfigMap with envoy.yaml, Deployment, Service, PodDisruptionBudget, and on request an
+ * (ConfigMap with the Envoy bootstrap, Deployment, Service, PodDisruptionBudget, and on request an
  * Ingress, a HorizontalPodAutoscaler and a NetworkPolicy). Every generated pod meets the
  * "restricted" Pod Security Standard.
  */
@@ -130,8 +130,8 @@ export class AIGateway extends Construct {
       // What Envoy cannot do as asked is a spec error too; name the source like validation does.
       throw err instanceof SpecValidationError ? new SpecValidationError(err.issues, props.source) : err;
     }
-    const envoyYaml = renderBootstrap(this.envoy.bootstrap);
-    const configFiles = { 'envoy.yaml': envoyYaml, ...this.envoy.files };
+    const bootstrapText = renderBootstrap(this.envoy.bootstrap);
+    const configFiles = { [ENVOY_BOOTSTRAP_FILE]: bootstrapText, ...this.envoy.files };
     this.objects = {
       gatewayName: this.name,
       namespace,

@@ -7,7 +7,7 @@ import { type DrainPlan, drainScript, envoyDrainArgs } from './drain';
 import { ENVOY_IMAGE, ENVOY_UID } from './envoy-image';
 import { labelsFor, selectorLabels } from './labels';
 import { mountSecretFiles } from './secret-volumes';
-import { ENVOY_CONFIG_DIR, ENVOY_PORTS, type EnvoyConfig, OPS_PATHS, PUBLIC_LISTENER } from '../envoy';
+import { ENVOY_BOOTSTRAP_FILE, ENVOY_CONFIG_DIR, ENVOY_PORTS, type EnvoyConfig, OPS_PATHS, PUBLIC_LISTENER } from '../envoy';
 import { ANNOTATION_CONFIG_HASH } from '../spec';
 
 /** Options of the Envoy Deployment, every one with a production default. */
@@ -77,9 +77,9 @@ export interface EnvoyWorkloadProps extends EnvoyWorkloadOptions {
   /** Metadata of the Deployment. */
   readonly metadata: ApiObjectMetadata;
   readonly envoy: EnvoyConfig;
-  /** ConfigMap holding `envoy.yaml`. */
+  /** ConfigMap holding the bootstrap (ENVOY_BOOTSTRAP_FILE) and its side files. */
   readonly configMap: kplus.ConfigMap;
-  /** Hash of `envoy.yaml`, on the pod template so a config change rolls the pods. */
+  /** Hash of the ConfigMap's files, on the pod template so a config change rolls the pods. */
   readonly configHash: string;
   readonly drain: DrainPlan;
   /** Whether the ops port serves /stats/prometheus (adds the scrape hints). */
@@ -168,7 +168,7 @@ export class EnvoyWorkload extends Construct {
       // The image's entrypoint switches user with su-exec, which needs root: run Envoy directly.
       command: ['envoy'],
       args: [
-        '--config-path', `${CONFIG_DIR}/envoy.yaml`,
+        '--config-path', `${CONFIG_DIR}/${ENVOY_BOOTSTRAP_FILE}`,
         // No hot restart: it needs shared memory, and Kubernetes replaces pods instead.
         '--disable-hot-restart',
         '--log-level', 'info',

@@ -10,7 +10,7 @@ import { hashOf } from '../spec/hash';
  * HTTP filter on the endpoint's cluster reads the key from a generic SDS secret whose file is the
  * mounted Kubernetes Secret key. The value never enters the configuration.
  *
- * - The SDS resource is a small file next to envoy.yaml (EnvoyConfig.files) naming the mounted
+ * - The SDS resource is a small file next to the bootstrap (EnvoyConfig.files) naming the mounted
  *   file. Envoy >= 1.34 watches the directory of a generic secret's file for moves (envoyproxy/envoy
  *   #38803), which is exactly Kubernetes' atomic `..data` symlink swap: a rotated Secret reaches
  *   Envoy without a restart, once the kubelet has synced the volume (up to about a minute).
