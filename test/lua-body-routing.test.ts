@@ -4,6 +4,7 @@
  */
 import { bodyRoutingFilter, routedModels } from '../src/envoy/lua';
 import { MODEL_HEADER } from '../src/envoy/names';
+import { routesFor } from '../src/envoy/routes';
 import type { AIGatewaySpecInput } from '../src/spec';
 import type { LuaRoute } from './support/lua/run-lua';
 import { chat, errorOf, OPTIONS, run, runOne, scriptOf, specWith } from './lua-helpers';
@@ -18,12 +19,16 @@ const routing = (defaultTargetEndpoint?: string): AIGatewaySpecInput['modelRouti
 });
 const scriptWith = (defaultTargetEndpoint?: string) => scriptOf(bodyRoutingFilter(specWith({ modelRouting: routing(defaultTargetEndpoint) }), OPTIONS));
 
-/** The route table the native side builds for these rules: one exact MODEL_HEADER match per rule. */
-const ROUTES: LuaRoute[] = [
-  { name: 'rule-0', match: { prefix: '/', headers: [{ name: MODEL_HEADER, exact: 'gpt-4' }] } },
-  { name: 'rule-1', match: { prefix: '/', headers: [{ name: MODEL_HEADER, exact: 'claude-3 "opus" é' }] } },
-  { name: 'default', match: { prefix: '/' } },
-];
+type EnvoyRoute = { name: string; match: { prefix?: string; headers?: Array<{ name: string; string_match: { exact: string } }> } };
+/** The generated route table (routesFor), in the emulator's form: the router picks among these. */
+function emulatedRoutes(defaultTargetEndpoint?: string): LuaRoute[] {
+  const table = routesFor(specWith({ modelRouting: routing(defaultTargetEndpoint) }), OPTIONS) as { virtual_hosts: Array<{ routes: EnvoyRoute[] }> };
+  return table.virtual_hosts[0].routes.map((r) => ({
+    name: r.name,
+    match: { prefix: r.match.prefix, ...(r.match.headers && { headers: r.match.headers.map((h) => ({ name: h.name, exact: h.string_match.exact })) }) },
+  }));
+}
+const ROUTES = emulatedRoutes('openai');
 const withRoutes = { config: { routes: ROUTES } };
 
 describe('converter', () => {
@@ -31,8 +36,21 @@ describe('converter', () => {
     expect(bodyRoutingFilter(specWith(), OPTIONS)).toBeUndefined();
   });
 
-  test('routes exactly the models the rules name (shorthand match included)', () => {
-    expect(routedModels(specWith({ modelRouting: routing() }))).toEqual(['gpt-4', 'claude-3 "opus" é']);
+  test('routes the rules\' models (shorthand included), then every endpoint\'s models', () => {
+    expect(routedModels(specWith({ modelRouting: routing() }))).toEqual(['gpt-4', 'claude-3 "opus" é', 'openai', 'claude']);
+  });
+
+  test('knows exactly the models the generated route table matches', () => {
+    const spec = specWith({
+      endpoints: [
+        { name: 'openai', serviceRef: { name: 'o' }, models: ['gpt-4', 'gpt-4o', 'o1'] },
+        { name: 'claude', serviceRef: { name: 'c' }, models: ['o1', 'claude-3'] },
+      ],
+      modelRouting: { strategy: 'RequestBody', rules: [{ model: 'gpt-4', targetEndpoint: 'claude' }, { model: 'x "y"', targetEndpoint: 'openai' }] },
+    });
+    const table = routesFor(spec, OPTIONS) as { virtual_hosts: Array<{ routes: EnvoyRoute[] }> };
+    const matched = table.virtual_hosts[0].routes.flatMap((r) => (r.match.headers ?? []).filter((h) => h.name === MODEL_HEADER).map((h) => h.string_match.exact));
+    expect(new Set(routedModels(spec))).toEqual(new Set(matched));
   });
 });
 
@@ -49,6 +67,12 @@ describe('routing on the body\'s model', () => {
     expect(gpt.dynamicMetadata['ai.gateway']).toEqual({ model: 'gpt-4' });
     expect(claude.request.route).toBe('rule-1');
     expect(claude.request.body).toBe(JSON.stringify({ messages: [], model: 'claude-3 "opus" é' })); // body untouched
+  });
+
+  test('a model only an endpoint lists (its models, by default its name) reaches that endpoint\'s route', () => {
+    const r = runOne(script, { request: chat({ model: 'claude' }) }, withRoutes);
+    expect(r.localReply).toBeUndefined();
+    expect(r.request.route).toBe('model-claude-0');
   });
 
   test('a client-sent model header is removed and cannot pick a route', () => {
@@ -78,7 +102,7 @@ describe('routing on the body\'s model', () => {
     expect(r.localReply!.status).toBe(404);
     const error = errorOf(r);
     expect(error.type).toBe('model_not_found');
-    expect(error.message).toBe('model "llama \\"3\\"\\n\u{1F999}" is not served by this gateway (models: gpt-4, claude-3 "opus" é)');
+    expect(error.message).toBe('model "llama \\"3\\"\\n\u{1F999}" is not served by this gateway (models: gpt-4, claude-3 "opus" é, openai, claude)');
   });
 
   test('an unknown model goes to the default route when there is one (no header set)', () => {
@@ -101,7 +125,7 @@ describe('routing on the body\'s model', () => {
     const r = runOne(script, { request: body === undefined ? { headers: { ':method': 'GET', ':path': '/v1/models' } } : chat(body) }, withRoutes);
     expect(r.errorMessages).toEqual([]);
     expect(r.localReply!.status).toBe(400);
-    expect(errorOf(r).message).toMatch(/"model" field .*\(models: gpt-4, claude-3 "opus" é\)$/);
+    expect(errorOf(r).message).toMatch(/"model" field .*\(models: gpt-4, claude-3 "opus" é, openai, claude\)$/);
   });
 
   test.each(noModel)('sends %s to the default route when there is one', (_name, body) => {

@@ -7,7 +7,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { apiKeyAuthFilter, bodyRoutingFilter, cacheFilter, LUA_FILTER_NAMES, promptFilter, usageFilter, type LuaFilter } from '../src/envoy/lua';
+import { envoyConfig } from '../src/envoy';
+import { apiKeyAuthFilter, bodyRoutingFilter, cacheFilter, LUA_FILTER_NAMES, luaReadsEndpointHeader, promptFilter, usageFilter, type LuaFilter } from '../src/envoy/lua';
 import { luaLiteral, luaString } from '../src/envoy/lua/lua-literal';
 import { parseSpec, type AIGatewaySpec } from '../src/spec';
 import { assertValidEnvoyConfig, envoyConfigProblems, sampleBootstrap } from './support/envoy';
@@ -145,8 +146,10 @@ local CONFIG = {
   ["routed"] = {
     ["gpt-4"] = true,
     ["claude-3"] = true,
+    ["openai-gpt4"] = true,
+    ["anthropic-claude3"] = true,
   },
-  ["knownModels"] = "gpt-4, claude-3",
+  ["knownModels"] = "gpt-4, claude-3, openai-gpt4, anthropic-claude3",
   ["hasDefault"] = false,
 }`);
   });
@@ -236,5 +239,27 @@ describe('Envoy bootstraps with the filters', () => {
     const broken = JSON.parse(JSON.stringify(lua.filter));
     broken.typed_config.default_source_code.inline_string += '\nend end';
     expect(envoyConfigProblems(withFilters([{ filter: broken, secretFiles: [] }])).join('\n')).toMatch(/Lua syntax error/);
+  });
+});
+
+describe('in the generated bootstrap (envoyConfig)', () => {
+  test('the design example with every Lua feature: filters in chain order, key file mounted, valid for Envoy', () => {
+    const spec = designSpec({
+      modelRouting: { strategy: 'RequestBody', rules: [{ match: 'gpt-4', targetEndpoint: 'openai-gpt4' }], defaultTargetEndpoint: 'anthropic-claude3' },
+    });
+    const config = envoyConfig(spec, OPTIONS);
+    const hcm = (config.bootstrap as any).static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+    const names = hcm.http_filters.map((f: { name: string }) => f.name).filter((n: string) => n.startsWith('ai.gateway.'));
+    expect(names).toEqual([LUA_FILTER_NAMES.apiKeyAuth, LUA_FILTER_NAMES.cache, LUA_FILTER_NAMES.prompt, LUA_FILTER_NAMES.bodyRouting, LUA_FILTER_NAMES.usage]);
+    expect(config.secretFiles).toContainEqual({ secretName: 'my-api-keys', key: 'openai-key', mountPath: '/etc/aigateway/secrets/my-api-keys' });
+    expect(config.warnings).toEqual([]);
+    assertValidEnvoyConfig(config.bootstrap);
+  });
+
+  test('says when a Lua filter reads the endpoint header (cache or usage present)', () => {
+    expect(luaReadsEndpointHeader(designSpec())).toBe(true);
+    const bare = parseSpec({ gatewayClassName: 'x', endpoints: [{ name: 'a', serviceRef: { name: 'a' } }] });
+    expect(luaReadsEndpointHeader(bare)).toBe(false);
+    expect(luaReadsEndpointHeader(parseSpec({ gatewayClassName: 'x', endpoints: [{ name: 'a', serviceRef: { name: 'a' } }], cachingStrategy: { type: 'Exact' } }))).toBe(true);
   });
 });

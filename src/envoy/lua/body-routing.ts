@@ -5,13 +5,15 @@ import type { EnvoyOptions, Spec } from '../types';
 /** Model names quoted in error messages (the rest are counted, so a reply stays short). */
 const LISTED_MODELS = 20;
 
-/** Models the RequestBody rules route, in rule order (what MODEL_HEADER can carry). */
+/**
+ * Models the routes match in MODEL_HEADER (what the header can carry): the rules' models, then
+ * every endpoint's `models` (routes.ts routes those after the rules), without repeats.
+ */
 export function routedModels(spec: Spec): string[] {
-  const models: string[] = [];
-  for (const rule of spec.modelRouting.rules) {
-    if (rule.model !== undefined && !models.includes(rule.model)) models.push(rule.model);
-  }
-  return models;
+  const models = new Set<string>();
+  for (const rule of spec.modelRouting.rules) if (rule.model !== undefined) models.add(rule.model);
+  for (const endpoint of spec.endpoints) for (const model of endpoint.models) models.add(model);
+  return [...models];
 }
 
 /** Sets MODEL_HEADER from the body's "model" field (modelRouting.strategy RequestBody). */

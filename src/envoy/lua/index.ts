@@ -14,3 +14,14 @@ export { cacheFilter } from './cache';
 export { promptFilter } from './prompt';
 export { usageFilter } from './usage';
 export { LUA_FILTER_NAMES, secretMountPath } from './script';
+
+import { usageAccounting } from './usage';
+import type { Spec } from '../types';
+
+/**
+ * Whether a Lua filter reads (and removes) ENDPOINT_HEADER on the response path: the cache and
+ * usage filters. Without them nothing removes it, so routes need not add it.
+ */
+export function luaReadsEndpointHeader(spec: Spec): boolean {
+  return usageAccounting(spec) || spec.cachingStrategy !== undefined;
+}
