@@ -19,6 +19,23 @@ import { canonical, OPTIONS, SPECS, type SpecName } from './support/envoy-specs'
 
 type Converter = (spec: ReturnType<typeof canonical>) => unknown;
 
+/**
+ * A Lua filter's script keeps only its generated CONFIG table here: the rest is the .lua files,
+ * verbatim (test/lua-config.test.ts checks both), so editing a script does not churn this golden.
+ */
+function luaConfigOnly(chain: ReturnType<typeof httpFilters>): unknown {
+  return {
+    ...chain,
+    filters: chain.filters.map((f) => {
+      const config = f.typed_config as { default_source_code?: { inline_string: string } } | undefined;
+      const source = config?.default_source_code?.inline_string;
+      if (source === undefined) return f;
+      const generated = `${source.slice(0, source.indexOf('\n}\n') + 2)}\n-- (json.lua, common.lua and the feature's .lua file follow)`;
+      return { ...f, typed_config: { ...config, default_source_code: { inline_string: generated } } };
+    }),
+  };
+}
+
 const CONVERTERS: Record<string, { convert: Converter; cases: SpecName[] }> = {
   routesFor: {
     convert: (spec) => routesFor(spec, OPTIONS),
@@ -40,7 +57,7 @@ const CONVERTERS: Record<string, { convert: Converter; cases: SpecName[] }> = {
     cases: ['tracing', 'quiet'],
   },
   localReplyConfig: { convert: (spec) => localReplyConfig(spec), cases: ['header', 'headerNoDefault', 'path', 'requestBody', 'everything'] },
-  httpFilters: { convert: (spec) => httpFilters(spec, OPTIONS), cases: ['single', 'everything'] },
+  httpFilters: { convert: (spec) => luaConfigOnly(httpFilters(spec, OPTIONS)), cases: ['single', 'everything'] },
 };
 
 interface GoldenCase {

@@ -258,8 +258,9 @@ describe('rollouts', () => {
 
   test('a spec change that does not touch the Envoy configuration rolls no pods', () => {
     const base = template({});
-    const priced = { ...SPEC, endpoints: [{ ...SPEC.endpoints[0], costPerToken: { inputTokens: '0.00003', outputTokens: '0.00006' } }, SPEC.endpoints[1]] };
-    expect(template({ spec: priced })).toEqual(base);
+    // modelType is informational (prices are not: they configure the usage filter).
+    const relabelled = { ...SPEC, endpoints: [{ ...SPEC.endpoints[0], modelType: 'Vision' as const }, SPEC.endpoints[1]] };
+    expect(template({ spec: relabelled })).toEqual(base);
   });
 });
 
