@@ -90,6 +90,7 @@ describe('routing on the body\'s model', () => {
     ['an escaped key and value', '{"mod\\u0065l":"claude-3 \\"opus\\" \\u00e9"}', 'rule-1'],
     ['a string containing "model" before the field', '{"prompt":"\\"model\\":\\"claude\\"\\\\","model":"gpt-4"}', 'rule-0'],
     ['escaped slash', '{"model":"gpt\\/4"}', 'default'],
+    ['50 000 levels of nesting before it (no recursion)', `{"x":${'['.repeat(50000)}${']'.repeat(50000)},"model":"gpt-4"}`, 'rule-0'],
   ];
   test.each(tricky)('reads the top-level model with %s', (_name, body, route) => {
     const r = runOne(scriptWith('openai'), { request: chat(body) }, withRoutes);
