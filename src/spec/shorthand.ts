@@ -1,4 +1,5 @@
 import { HTTP_TOKEN } from './primitives';
+import { quoteSafely, secretKind } from './secrets';
 import type { RoutingStrategy } from './routing';
 
 /** A rule's matcher in structured form: exactly one of the keys is set. */
@@ -25,9 +26,11 @@ export function parseShorthand(strategy: RoutingStrategy, match: string): Shorth
       const name = text.slice(0, colon).trim();
       const value = text.slice(colon + 1).trim();
       if (!HTTP_TOKEN.test(name)) {
-        return { error: `header name ${JSON.stringify(name)} is not a legal HTTP header name (no spaces; letters, digits and !#$%&'*+-.^_\`|~)` };
+        return { error: `header name ${quoteSafely(name)} is not a legal HTTP header name (no spaces; letters, digits and !#$%&'*+-.^_\`|~)` };
       }
-      if (value.length === 0) return { error: `header ${name} needs a value after the colon, e.g. "${name}: gpt-4"` };
+      if (value.length === 0) {
+        return { error: secretKind(name) ? 'needs a value after the colon' : `header ${name} needs a value after the colon, e.g. "${name}: gpt-4"` };
+      }
       if (/[\x00-\x1f\x7f]/.test(value)) return { error: 'header value must not contain control characters' };
       return { matcher: { header: { name, value } } };
     }
