@@ -57,10 +57,26 @@ export function fieldsOf(schema: z.core.$ZodType | undefined): string[] {
   return def.type === 'object' ? Object.keys(def.shape as object) : [];
 }
 
-/** Whether a field of an object schema must be given (neither optional nor defaulted). */
-export function isRequiredField(schema: z.core.$ZodType, field: string): boolean {
+/**
+ * What a string schema's regex checks say to users ("must be a DNS-1123 label: ..."), looking
+ * through optional/pipe wrappers and into every branch of a union.
+ */
+export function patternMessages(schema: z.core.$ZodType | undefined): string[] {
+  if (!schema) return [];
+  const inner = unwrap(schema);
+  const def = defOf(inner);
+  if (def.type === 'union') return (def.options as z.core.$ZodType[]).flatMap(patternMessages);
+  const checks = (def.checks as z.core.$ZodCheck[] | undefined) ?? [];
+  return checks.flatMap((check) => {
+    const c = check._zod.def as unknown as { check: string; format?: string; error?: () => unknown };
+    const message = c.check === 'string_format' && c.format === 'regex' && c.error ? c.error() : undefined;
+    return typeof message === 'string' ? [message] : [];
+  });
+}
+
+/** The key schema of a record (a mapping with free keys), or undefined. */
+export function recordKeyOf(schema: z.core.$ZodType | undefined): z.core.$ZodType | undefined {
+  if (!schema) return undefined;
   const def = defOf(unwrap(schema));
-  if (def.type !== 'object') return false;
-  const child = (def.shape as Record<string, z.core.$ZodType>)[field];
-  return child !== undefined && (child as { _zod: { optin?: string } })._zod.optin !== 'optional';
+  return def.type === 'record' ? (def.keyType as z.core.$ZodType) : undefined;
 }

@@ -40,14 +40,15 @@ const gatewayName = z
 
 export const metadataSchema = z
   .looseObject({
-    name: gatewayName,
+    name: gatewayName.describe('Name of the gateway; its Service, Deployment and ConfigMap (<name>-envoy) are named after it.'),
     namespace: z
       .string()
       .max(63)
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'must be a DNS-1123 label' })
-      .optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
+      .optional()
+      .describe('Namespace of the gateway and of every object generated for it. @default the namespace the manifests are applied to'),
+    labels: z.record(z.string(), z.string()).optional().describe('Labels, also put on every object generated for the gateway.'),
+    annotations: z.record(z.string(), z.string()).optional().describe('Annotations of the custom resource.'),
   })
   .describe('Standard object metadata.');
 
