@@ -72,3 +72,21 @@ describe('reference docs', () => {
     expect(links.filter((l) => !anchors.has(l))).toEqual([]);
   });
 });
+
+describe('README', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+  test('shows the current explain output of the seed example (paste `aigate explain examples/basic-gateway.yaml` when this fails)', async () => {
+    const { stdout } = await aigate(['explain', join('examples', 'basic-gateway.yaml')]);
+    expect(readme).toContain('```text\n' + stdout + '```');
+  });
+
+  test('shows the current Mermaid diagram of the seed example in a mermaid block', async () => {
+    const { stdout } = await aigate(['explain', join('examples', 'basic-gateway.yaml'), '--format', 'mermaid']);
+    expect(readme).toContain('```mermaid\n' + stdout + '```');
+  });
+
+  test('documents init, explain and docs', () => {
+    for (const command of ['aigate init', 'aigate explain', 'aigate docs', 'npm run docs']) expect(readme).toContain(command);
+  });
+});

@@ -18,7 +18,7 @@ const CASES: [string, string[]][] = [
   ['empty-endpoints', ['7:14: spec.endpoints: needs at least one endpoint, found an empty list']],
   ['bad-header-name', ['17:16: spec.modelRouting.rules[0].match: header name "X AI Model" is not a legal HTTP header name (no spaces; letters, digits and !#$%&\'*+-.^_`|~)']],
   ['bad-header-name-structured', ['18:17: spec.modelRouting.rules[0].header.name: must be a legal HTTP header name (letters, digits and !#$%&\'*+-.^_`|~, no spaces or colons), found "X-AI:Model"']],
-  ['shorthand-without-colon', ['19:16: spec.modelRouting.rules[1].match: must be "Header-Name: value" for strategy Header, e.g. "X-AI-Model: gpt-4"']],
+  ['shorthand-without-colon', ['19:16: spec.modelRouting.rules[1].match: must be "Header-Name: value" for strategy Header, e.g. "X-AI-Model: gpt-4"; found "X-AI-Model claude-3"']],
   ['apikey-without-secret', ['23:5: spec.authentication.apiKeyRef: is required for type APIKey: the Secret key that holds the accepted keys']],
   ['plaintext-secret', ['23:19: spec.promptEngineering.systemPrompt: looks like an OpenAI-style API key ("sk-…") in plain text; keep credentials in a Secret and reference it (credentialsRef, apiKeyRef)']],
   ['zero-weight', ['17:17: spec.modelRouting.rules[0].weight: must be a positive whole number, found 0']],

@@ -101,7 +101,7 @@ function unionIssues(issue: ZodIssue & { code: 'invalid_union' }, path: Path): S
     ...new Set(branches.flatMap((b) => b.filter((i) => i.code === 'invalid_type').map((i) => typeName((i as { expected: string }).expected)))),
   ];
   const input = (issue as { input?: unknown }).input;
-  if (input === undefined) return [{ path, message: 'is required' }];
+  if (input === undefined) return [{ path, message: expected.length > 0 ? `is required: ${expected.join(' or ')}` : 'is required' }];
   return [{ path, message: `must be ${expected.join(' or ')}, ${found(input)}` }];
 }
 

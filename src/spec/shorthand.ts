@@ -21,7 +21,7 @@ export function parseShorthand(strategy: RoutingStrategy, match: string): Shorth
     case 'Header': {
       const colon = text.indexOf(':');
       if (colon <= 0) {
-        return { error: 'must be "Header-Name: value" for strategy Header, e.g. "X-AI-Model: gpt-4"' };
+        return { error: `must be "Header-Name: value" for strategy Header, e.g. "X-AI-Model: gpt-4"; found ${quoteSafely(match)}` };
       }
       const name = text.slice(0, colon).trim();
       const value = text.slice(colon + 1).trim();
@@ -36,11 +36,11 @@ export function parseShorthand(strategy: RoutingStrategy, match: string): Shorth
     }
     case 'Path':
       if (!/^\/[^\s?#]*$/.test(text)) {
-        return { error: 'must be a path prefix starting with "/" for strategy Path, e.g. "/v1/openai"' };
+        return { error: `must be a path prefix starting with "/" for strategy Path, e.g. "/v1/openai"; found ${quoteSafely(match)}` };
       }
       return { matcher: { pathPrefix: text } };
     case 'RequestBody':
-      if (text.length === 0) return { error: 'must be a model name for strategy RequestBody, e.g. "gpt-4"' };
+      if (text.length === 0) return { error: `must be a model name for strategy RequestBody, e.g. "gpt-4"; found ${quoteSafely(match)}` };
       return { matcher: { model: text } };
     case 'Weighted':
       return { error: 'strategy Weighted does not use match; give each rule a weight' };
