@@ -6,6 +6,10 @@ module.exports = {
   transform: {
     // Type-checking is `npm run typecheck` (tsc); jest only transpiles, which keeps it fast.
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
+    // @kubernetes/client-node 1.x and its openid-client/oauth4webapi/jose are ESM-only: jest's CommonJS
+    // runtime cannot load them untransformed on Node 20, so ts-jest compiles them to CommonJS.
+    '^.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true, types: [] } }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose)/)'],
   testTimeout: 60000,
 };

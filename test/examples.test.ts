@@ -4,6 +4,8 @@ import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { aigate } from './support/cli';
 import { expectValidManifests } from './support/k8s-schema';
+import { assertValidEnvoyConfig } from './support/envoy';
+import { renderGateway } from '../src/constructs';
 
 const EXAMPLES = join(__dirname, '..', 'examples');
 const yamlExamples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
@@ -16,6 +18,14 @@ describe('examples', () => {
     const objects = objectsOf(result.stdout);
     expect(objects.filter((o) => o.kind === 'AIGatewayResource')).not.toHaveLength(0);
     expectValidManifests(objects);
+  });
+
+  test.each(yamlExamples)('%s generates an Envoy bootstrap that passes the strict proto and semantic checks', (file) => {
+    for (const doc of parseAllDocuments(readFileSync(join(EXAMPLES, file), 'utf8'))) {
+      const { metadata, spec } = doc.toJS();
+      const { gateway } = renderGateway({ metadata, spec });
+      assertValidEnvoyConfig(gateway.envoy.bootstrap);
+    }
   });
 
   test('the seed example keeps the design\'s shorthand and works as written', () => {
