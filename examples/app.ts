@@ -38,6 +38,9 @@ new AIGateway(chart, 'llm', {
       defaultTargetEndpoint: openai.name,
     },
   },
+  // Production defaults apply without props; these add an autoscaler and a default-deny NetworkPolicy.
+  autoscaling: { maxReplicas: 6 },
+  networkPolicy: {},
 });
 
 // A second gateway for batch jobs in the same chart: path routing, its own rate limit, reusing

@@ -1,4 +1,4 @@
-import { readFileSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
 import { App, Chart } from 'cdk8s';
@@ -18,7 +18,7 @@ const inputOf = (doc: { metadata: { name: string; namespace?: string }; spec: AI
   spec: parseSpec(doc.spec),
   ...(replicas !== undefined && { replicas }),
 });
-const yamlExamples = ['basic-gateway.yaml', 'multi-provider.yaml', 'body-routing.yaml', 'jwt-gateway.yaml', 'weighted-rollout.yaml'];
+const yamlExamples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
 
 describe('exact arithmetic', () => {
   test.each([
@@ -55,7 +55,7 @@ describe('aigate explain (text)', () => {
     const result = await aigate(['explain', '-f', SEED]);
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
-    const routing = lines.findIndex((l) => l.startsWith('4. Routing by header X-AI-Model: first match wins:'));
+    const routing = lines.findIndex((l) => l.startsWith('5. Routing by header X-AI-Model: first match wins:'));
     expect(routing).toBeGreaterThan(0);
     expect(lines.slice(routing + 1, routing + 4).map((l) => l.trim().split(/\s+->\s+/))).toEqual([
       ['header X-AI-Model is "gpt-4"', 'openai-gpt4'],
@@ -67,14 +67,15 @@ describe('aigate explain (text)', () => {
   test('lists the steps in the order a request meets them', async () => {
     const { stdout } = await aigate(['explain', SEED]);
     const titles = stdout.split('\n').filter((l) => /^\d\. /.test(l)).map((l) => l.replace(/^\d\. /, '').split(/[:(]/)[0].trim());
-    expect(titles).toEqual(['Authentication', 'Rate limit', 'Prompt changes', 'Routing by header X-AI-Model', 'Caching', 'Endpoints', 'Observability']);
+    // The order of the generated Envoy filter chain: a cache hit skips prompt changes and routing.
+    expect(titles).toEqual(['Authentication', 'Rate limit', 'Caching', 'Prompt changes', 'Routing by header X-AI-Model', 'Endpoints', 'Observability']);
   });
 
   test('explains authentication, the rate limit per replica, prompt changes and cost per 1k tokens of the seed', async () => {
     const { stdout } = await aigate(['explain', SEED]);
     expect(stdout).toContain('Secret my-api-keys, key openai-key');
     expect(stdout).toContain('1000 requests per minute sustained, bursts of up to 200');
-    expect(stdout).toContain('Each of the 2 replicas admits its share: 500 requests per minute, bursts of 100.');
+    expect(stdout).toContain('Each of the 2 replicas enforces its share: 500 requests per minute (1 token every 0.12s), bursts of up to 100.');
     expect(stdout).toContain('"You are a helpful AI assistant." is added before the conversation');
     expect(stdout).toContain('summarize (variables: text)');
     expect(stdout).toMatch(/openai-gpt4 +OpenAI LLM at Service openai-proxy-service\.ai-apps\.svc\.cluster\.local:80\n +.*\$0\.03 per 1k input tokens, \$0\.06 per 1k output tokens/);
@@ -87,7 +88,7 @@ describe('aigate explain (text)', () => {
 
   test('--replicas changes the share of each replica', async () => {
     const { stdout } = await aigate(['explain', SEED, '--replicas', '3']);
-    expect(stdout).toContain('Each of the 3 replicas admits its share: ~333.33 requests per minute, bursts of ~66.67.');
+    expect(stdout).toContain('Each of the 3 replicas enforces its share: ~333.33 requests per minute (1 token every 0.18s), bursts of up to 67.');
   });
 
   test('fails with exit code 2 on --replicas that is not a positive whole number', async () => {
@@ -181,6 +182,16 @@ describe('aigate explain --format mermaid', () => {
     }
     expectStructure(chart, expected);
     for (const e of input.spec.endpoints) expect(reachable(chart, 'request').has(endpointNode(e.name))).toBe(true);
+  });
+
+  test('a cache sits after the rate limit and before prompt changes, as in the Envoy filter chain; a hit ends there', () => {
+    const doc = example('basic-gateway.yaml');
+    doc.spec.cachingStrategy = { type: 'Exact', ttlSeconds: 60 };
+    const chart = parseFlowchart(explainMermaid(inputOf(doc)));
+    const path = ['request', 'auth', 'ratelimit', 'cache', 'prompt', 'route'];
+    for (let i = 1; i < path.length; i++) expect(chart.edges.some((e) => e.from === path[i - 1] && e.to === path[i])).toBe(true);
+    expect(chart.edges).toContainEqual({ from: 'cache', to: 'cached', label: 'hit', dotted: false });
+    expect(explainText(inputOf(doc))).toContain('3. Caching: exact. The response to an identical earlier (non-streaming) request is reused for 60s');
   });
 
   test('fallbacks are dotted edges between endpoints, in order', () => {

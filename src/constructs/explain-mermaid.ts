@@ -77,8 +77,6 @@ export function explainMermaid(input: ExplainInput): string {
     chart.edge('ratelimit', 'limited', 'no');
     passLabel = 'yes';
   }
-  const prompt = promptLabel(spec);
-  if (prompt) step('prompt', 'box', prompt);
   const cache = spec.cachingStrategy;
   if (cache) {
     step('cache', 'decision', ['Cached response?', `exact match, ${cache.ttlSeconds}s`]);
@@ -86,6 +84,8 @@ export function explainMermaid(input: ExplainInput): string {
     chart.edge('cache', 'cached', 'hit');
     passLabel = 'miss';
   }
+  const prompt = promptLabel(spec);
+  if (prompt) step('prompt', 'box', prompt);
   step('route', 'decision', [`Route by ${routingBasis(spec)}`]);
 
   // An endpoint no rule, default or fallback leads to is left out: no request ever reaches it.

@@ -1,7 +1,7 @@
 import { envoyConfig } from '../envoy';
 import { upstreamAddress } from '../envoy/clusters';
+import { DEFAULT_REPLICAS, tokenBucket } from '../envoy/rate-limit';
 import type { CanonicalEndpoint, CanonicalSpec } from '../spec';
-import { DEFAULT_REPLICAS } from './defaults';
 
 /**
  * Facts about a gateway in plain words, shared by `explain`'s text and Mermaid renderers so the
@@ -115,9 +115,19 @@ export function replicasOf(input: ExplainInput): number {
   return input.replicas ?? DEFAULT_REPLICAS;
 }
 
+/** The token bucket each replica enforces, as the generated local rate limit filter has it. */
+export function replicaBucket(input: ExplainInput): { perMinute: string; burst: number; tokensPerFill: number; fillInterval: string } | undefined {
+  const limit = input.spec.rateLimiting;
+  if (!limit) return undefined;
+  const replicas = replicasOf(input);
+  const bucket = tokenBucket(limit.requestsPerMinute, limit.burst, replicas);
+  return { perMinute: quotient(limit.requestsPerMinute, replicas), burst: bucket.max_tokens, tokensPerFill: bucket.tokens_per_fill, fillInterval: bucket.fill_interval };
+}
+
 /** Spec features the generated Envoy configuration does not carry yet (what `synth` warns about). */
 export function untranslated(input: ExplainInput): string[] {
-  return envoyConfig(input.spec, { gatewayName: input.name, ...(input.namespace && { namespace: input.namespace }) }).warnings;
+  const options = { gatewayName: input.name, replicas: replicasOf(input), ...(input.namespace && { namespace: input.namespace }) };
+  return envoyConfig(input.spec, options).warnings;
 }
 
 /** Endpoints some request can reach: rule targets, the default, and their fallbacks. */

@@ -1,19 +1,23 @@
 import type { CanonicalSpec } from '../spec';
 import { ENVOY_PORTS } from '../envoy';
-import { costPer1k, type ExplainInput, quotient, reachableEndpoints, replicasOf, routeRows, routingBasis, untranslated, upstreamText } from './explain-model';
+import { costPer1k, type ExplainInput, reachableEndpoints, replicaBucket, replicasOf, routeRows, routingBasis, untranslated, upstreamText } from './explain-model';
 
 export type { ExplainInput } from './explain-model';
 export { explainMermaid } from './explain-mermaid';
 
-/** The steps a request goes through, in order, each as a title and plain sentences. */
+/**
+ * The steps a request goes through, each as a title and plain sentences, in the order of the
+ * generated Envoy filter chain (src/envoy/http-filters.ts): a cache hit skips prompt changes and
+ * routing.
+ */
 export function explainSteps(input: ExplainInput): { title: string; lines: string[] }[] {
   const { spec } = input;
   return [
     { title: 'Authentication', lines: authentication(spec) },
     { title: 'Rate limit', lines: rateLimit(input) },
+    { title: 'Caching', lines: caching(spec) },
     { title: 'Prompt changes', lines: promptChanges(spec) },
     { title: `Routing by ${routingBasis(spec)}`, lines: routing(spec) },
-    { title: 'Caching', lines: caching(spec) },
     { title: 'Endpoints (cost per 1k tokens from costPerToken)', lines: endpoints(input) },
     { title: 'Observability', lines: observability(spec) },
   ];
@@ -42,13 +46,13 @@ function rateLimit(input: ExplainInput): string[] {
   const limit = input.spec.rateLimiting;
   if (!limit) return ['none; every request is admitted.'];
   const replicas = replicasOf(input);
-  const lines = [`${limit.requestsPerMinute} requests per minute sustained, bursts of up to ${limit.burst}, for the whole gateway; over the limit the answer is 429.`];
-  if (replicas > 1) {
-    lines.push(
-      `Each of the ${replicas} replicas admits its share: ${quotient(limit.requestsPerMinute, replicas)} requests per minute, bursts of ${quotient(limit.burst, replicas)}.`,
-    );
-  }
-  return lines;
+  const bucket = replicaBucket(input)!;
+  const each = replicas > 1 ? `Each of the ${replicas} replicas enforces its share` : 'The replica enforces it';
+  const tokens = bucket.tokensPerFill === 1 ? '1 token' : `${bucket.tokensPerFill} tokens`;
+  return [
+    `${limit.requestsPerMinute} requests per minute sustained, bursts of up to ${limit.burst}, for the whole gateway; over the limit the answer is 429.`,
+    `${each}: ${bucket.perMinute} requests per minute (${tokens} every ${bucket.fillInterval}), bursts of up to ${bucket.burst}.`,
+  ];
 }
 
 const PLACEMENT: Record<string, string> = {
