@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 import { dirname, join } from 'path';
 import { Command, CommanderError } from 'commander';
 import { crdCommand } from './commands/crd';
+import { reconcileCommand } from './commands/reconcile';
 import { synthCommand } from './commands/synth';
 import { validateCommand } from './commands/validate';
 import type { CliContext } from './context';
@@ -27,7 +28,7 @@ export function buildProgram(ctx: CliContext): Command {
     .description('Synthesize Kubernetes manifests for AI/LLM gateways declared as AIGatewayResource')
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)');
-  for (const command of [synthCommand(ctx), validateCommand(ctx), crdCommand(ctx)]) program.addCommand(command);
+  for (const command of [synthCommand(ctx), validateCommand(ctx), crdCommand(ctx), reconcileCommand(ctx)]) program.addCommand(command);
   // Tests run the CLI in-process: errors must come back here, never end the process.
   for (const command of [program, ...program.commands]) {
     command.exitOverride().configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });

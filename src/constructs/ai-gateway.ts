@@ -99,10 +99,13 @@ export class AIGateway extends Construct {
       labels: labelsFor(this.name, component, { ...props.metadata?.labels, ...extra.labels }),
     });
 
+    const configHash = hashOf(envoyYaml);
     this.resource = new AiGatewayResource(this, 'Resource', {
       metadata: {
         ...meta('spec', props.metadata),
-        annotations: { ...props.metadata?.annotations, [ANNOTATION_SPEC_HASH]: hashOf(this.spec) },
+        // What the reconcile job compares: the spec (spec-hash) and the Envoy config (config-hash,
+        // also on the pod template) this synth produced.
+        annotations: { ...props.metadata?.annotations, [ANNOTATION_SPEC_HASH]: hashOf(this.spec), [ANNOTATION_CONFIG_HASH]: configHash },
       },
       // The canonical spec has exactly the CRD's shape; the generated enums are string unions at runtime.
       spec: this.spec as unknown as AiGatewayResourceSpec,
@@ -119,7 +122,7 @@ export class AIGateway extends Construct {
       select: false,
       podMetadata: {
         labels: labelsFor(this.name, 'envoy'),
-        annotations: { [ANNOTATION_CONFIG_HASH]: hashOf(envoyYaml) },
+        annotations: { [ANNOTATION_CONFIG_HASH]: configHash },
       },
       automountServiceAccountToken: false,
       securityContext: { user: ENVOY_UID, group: ENVOY_UID, fsGroup: ENVOY_UID, ensureNonRoot: true },
