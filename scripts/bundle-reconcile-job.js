@@ -24,6 +24,16 @@ const LOADER_ALLOWANCE = 4096;
 
 const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 
+/** Bytes the ConfigMap needs for a gzipped bundle of this size (base64 text plus the loader); throws when over the limit. */
+function assertFitsConfigMap(minified, gzipped, limit = CONFIGMAP_LIMIT) {
+  const payload = Math.ceil(gzipped / 3) * 4 + LOADER_ALLOWANCE;
+  const summary = `aigate-reconcile.js: ${kib(minified)} minified, ${kib(gzipped)} gzipped; ConfigMap payload ${kib(payload)} of ${kib(limit)}`;
+  if (payload > limit) {
+    throw new Error(`the reconcile job bundle is too big for a ConfigMap: ${summary}. Trim its dependencies (see scripts/bundle-reconcile-job.js).`);
+  }
+  return { payload, summary };
+}
+
 async function bundleReconcileJob({ quiet = false } = {}) {
   const esbuild = require('esbuild');
   mkdirSync(OUT_DIR, { recursive: true });
@@ -41,17 +51,14 @@ async function bundleReconcileJob({ quiet = false } = {}) {
   const code = readFileSync(SCRIPT);
   const gz = gzipSync(code, { level: constants.Z_BEST_COMPRESSION });
   writeFileSync(`${SCRIPT}.gz`, gz);
-  const payload = Math.ceil(gz.length / 3) * 4 + LOADER_ALLOWANCE;
-  const summary = `aigate-reconcile.js: ${kib(code.length)} minified, ${kib(gz.length)} gzipped; ConfigMap payload ${kib(payload)} of ${kib(CONFIGMAP_LIMIT)}`;
-  if (payload > CONFIGMAP_LIMIT) {
-    throw new Error(`the reconcile job bundle is too big for a ConfigMap: ${summary}. Trim its dependencies (see scripts/bundle-reconcile-job.js).`);
-  }
+  const { payload, summary } = assertFitsConfigMap(code.length, gz.length);
   if (!quiet) process.stdout.write(`${summary}\n`);
   return { minified: code.length, gzipped: gz.length, payload };
 }
 
 module.exports = bundleReconcileJob;
 module.exports.bundleReconcileJob = bundleReconcileJob;
+module.exports.assertFitsConfigMap = assertFitsConfigMap;
 module.exports.CONFIGMAP_LIMIT = CONFIGMAP_LIMIT;
 
 if (require.main === module) {

@@ -133,6 +133,15 @@ describe('computeStatus: Degraded and deployedModels follow the upstream Service
     expect(brief(s).Ready).toBe('True/Available'); // Ready is about Envoy itself
   });
 
+  test('no models are deployed while no Envoy replica is available, however ready the upstreams are', () => {
+    const lists = healthyLists(g);
+    expect(computeStatus(gw(g), view(lists), T0).deployedModels).toHaveLength(4);
+    lists.deployments = [withRollout(g.deployment, { updated: 2, available: 0 })];
+    expect(computeStatus(gw(g), view(lists), T0).deployedModels).toEqual([]);
+    lists.deployments = [];
+    expect(computeStatus(gw(g, { deployedModels: ['gpt-4o'] }), view(lists), T0).deployedModels).toEqual([]);
+  });
+
   test('fails Degraded (NoReadyEndpoints) when a Service has only unready endpoints', () => {
     const lists = healthyLists(g);
     const { services, endpointSlices } = split([...upstream('openai-proxy', NS, { ready: 0, notReady: 2 }), ...upstream('claude-proxy', NS, { port: 8080 })]);

@@ -47,7 +47,8 @@ export function computeStatus(gateway: GatewayObject, view: ClusterView, now: Da
   const { name, namespace, generation } = gateway.metadata;
   const previous = previousStatus(gateway);
   const sync = syncState(gateway);
-  const rollout = rolloutConditions(gateway, view.deployment(namespace, name));
+  const deployment = view.deployment(namespace, name);
+  const rollout = rolloutConditions(gateway, deployment);
 
   const outcomes = new Map<ConditionType, Outcome>();
   if ('failed' in rollout) {
@@ -79,6 +80,10 @@ export function computeStatus(gateway: GatewayObject, view: ClusterView, now: Da
   });
   // Conditions of other types belong to someone else: keep them (a merge patch replaces the list).
   const foreign = before.filter((c) => !(CONDITION_TYPES as readonly string[]).includes(c.type));
+
+  // Models are deployed only while Envoy serves them: without an available replica, none are.
+  if (deployment.state === 'failed') deployedModels = previous.deployedModels;
+  else if (deployment.state === 'absent' || !((deployment.object.status?.availableReplicas ?? 0) > 0)) deployedModels = [];
 
   const address = addressOf(gateway, view);
   return {
