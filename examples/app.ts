@@ -1,6 +1,6 @@
 // A TypeScript cdk8s app: `npm run synth` (cdk8s synth) writes its manifests to dist/manifests.
 import { App, Chart } from 'cdk8s';
-import { AIGateway } from '../src';
+import { AIGateway, ReconcileJob } from '../src';
 
 const app = new App();
 const chart = new Chart(app, 'llm-gateway', { namespace: 'ai-apps' });
@@ -23,5 +23,8 @@ new AIGateway(chart, 'llm', {
     },
   },
 });
+
+// One reconcile job per namespace writes the status of every gateway in it.
+new ReconcileJob(chart, 'reconcile');
 
 app.synth();
