@@ -92,6 +92,11 @@ describe('aigate reconcile', () => {
     expect(r.stderr).toBe('error: cannot load the kubeconfig: kubeconfig /nonexistent/kubeconfig does not exist\n');
   });
 
+  test('fails with exit code 1 when --context names a context the kubeconfig lacks', async () => {
+    const r = await aigate(['reconcile', '--kubeconfig', h.api.kubeconfigFile(), '--context', 'prod']);
+    expect([r.code, r.stderr]).toEqual([1, 'error: cannot load the kubeconfig: context prod is not in the kubeconfig\n']);
+  });
+
   test('--interval runs again after each pause until stopped', async () => {
     let runs = 0;
     const stop = new AbortController();

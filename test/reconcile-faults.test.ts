@@ -2,8 +2,8 @@
  * API errors during a run, injected by the emulator (failNext): what is retried and how often,
  * what is reported, what the status keeps, and the exit code the CronJob sees.
  */
-import { parseJobArgs, runJob, JOB_EXIT, type LogFields } from '../src/reconcile';
-import { condition, harness, healthy, statusOf, type Harness } from './support/reconcile-fixtures';
+import { describeFailure, parseJobArgs, reconcileOnce, runJob, JOB_EXIT, type KubeClient, type LogFields } from '../src/reconcile';
+import { condition, harness, healthy, statusOf, synthesized, withRollout, type Harness } from './support/reconcile-fixtures';
 
 const NS = 'ai';
 const patchPath = (name: string) => `/apis/gateway.example.com/v1/namespaces/${NS}/aigates/${name}/status`;
@@ -111,6 +111,36 @@ describe('a failing status PATCH', () => {
     expect(lastLine(h.logs)).toMatchObject({ outcome: 'failed', failed: ['ai/b'], patched: 3 });
   });
 
+  test('an object shape that trips the status computation fails that gateway only', async () => {
+    // client-node normalizes built-in objects, so feed the odd shape through a KubeClient of our own.
+    const a = synthesized('a', NS);
+    const b = synthesized('b', NS);
+    const odd = { ...withRollout(b.deployment), status: { observedGeneration: 1, conditions: { type: 'Progressing' } } };
+    const patched: string[] = [];
+    const client: KubeClient = {
+      listGateways: async () => [a.cr, b.cr].map((cr) => ({ ...cr, metadata: { ...cr.metadata, generation: 1 } })) as never,
+      listDeployments: async () => [withRollout(a.deployment), odd] as never,
+      listServices: async () => [a.service, b.service] as never,
+      listIngresses: async () => [],
+      listEndpointSlices: async () => [],
+      patchStatus: async (_ns, name) => void patched.push(name),
+    };
+    const logs: LogFields[] = [];
+    const result = await reconcileOnce(client, { scope: { namespace: NS }, log: (f) => logs.push(f) });
+    expect(result.gateways.map((g) => `${g.gateway} ${g.outcome}`)).toEqual(['ai/a patched', 'ai/b failed']);
+    expect(result.gateways[1].error).toMatch(/^internal error: TypeError: /);
+    expect(patched).toEqual(['a']);
+    expect(lastLine(logs)).toMatchObject({ outcome: 'failed', failed: ['ai/b'] });
+  });
+
+  test('a malformed condition written by someone else is replaced, not carried over', async () => {
+    const g = healthy(h.api, 'gw', NS);
+    h.api.put({ ...g.cr, status: { conditions: [{ type: 'Ready', status: 'Maybe', lastTransitionTime: 5 }] } });
+    const result = await h.run();
+    expect(result.ok).toBe(true);
+    expect(condition(h.api, NS, 'gw', 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: expect.stringMatching(/Z$/) });
+  });
+
   test('never writes a credential-looking string to the log', async () => {
     healthy(h.api, 'gw', NS);
     h.api.failNext({ method: 'PATCH', status: 403, message: 'rejected Authorization: Bearer eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ' });
@@ -199,5 +229,27 @@ describe('the job entry point (what the CronJob runs)', () => {
     expect(() => parseJobArgs(['--namespace', 'a', '--deadline', 'soon'])).toThrow('--deadline: "soon" is not a duration');
     expect(() => parseJobArgs(['--verbose'])).toThrow('unknown argument "--verbose"');
     expect(parseJobArgs(['--all-namespaces', '--deadline', '45s'])).toEqual({ scope: { allNamespaces: true }, deadlineMs: 45000 });
+  });
+});
+
+describe('describeFailure', () => {
+  const apiException = (code: number, body: unknown, headers: Record<string, string> = {}) => Object.assign(new Error('HTTP-Code'), { code, body, headers });
+
+  test('reads the Status reason and message from the raw body, and Retry-After in seconds or as a date', () => {
+    const now = Date.parse('2025-06-01T10:00:00Z');
+    const status = JSON.stringify({ kind: 'Status', reason: 'TooManyRequests', message: 'slow down\nsecond line' });
+    expect(describeFailure(apiException(429, status, { 'retry-after': '3' }), now)).toEqual({
+      code: 429,
+      reason: 'TooManyRequests',
+      message: '429 TooManyRequests: slow down',
+      retryable: true,
+      retryAfterMs: 3000,
+    });
+    expect(describeFailure(apiException(503, '', { 'retry-after': 'Sun, 01 Jun 2025 10:00:05 GMT' }), now)).toMatchObject({ reason: 'ServiceUnavailable', retryAfterMs: 5000 });
+    expect(describeFailure(apiException(401, undefined), now)).toMatchObject({ message: '401 Unauthorized', retryable: false });
+  });
+
+  test('a bug is not retried and reported with its name', () => {
+    expect(describeFailure(new TypeError('x is not a function'))).toEqual({ reason: 'Error', message: 'TypeError: x is not a function', retryable: false });
   });
 });

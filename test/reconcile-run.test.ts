@@ -172,7 +172,7 @@ describe('a run against the API', () => {
     healthy(h.api, 'gw', NS);
     const result = await h.run({ dryRun: true });
     expect(result.gateways.map((g) => g.outcome)).toEqual(['would-patch']);
-    expect(result.gateways[0].status.conditions[0]).toMatchObject({ type: 'Ready', status: 'True' });
+    expect(result.gateways[0].status!.conditions[0]).toMatchObject({ type: 'Ready', status: 'True' });
     expect(h.api.count({ path: STATUS_PATH })).toBe(0);
     expect(statusOf(h.api, NS, 'gw')).toEqual({});
   });

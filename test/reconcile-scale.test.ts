@@ -35,7 +35,7 @@ describe.each([10, 100, 1000])('%i gateways', (n) => {
       expect(first.ok).toBe(true);
       expect([lists(h), patches(h)]).toEqual([5, n]);
       expect(first.gateways.filter((g) => g.outcome === 'patched')).toHaveLength(n);
-      expect(first.gateways.every((g) => g.status.conditions[0].status === 'True')).toBe(true);
+      expect(first.gateways.every((g) => g.status!.conditions[0].status === 'True')).toBe(true);
 
       h.api.resetRequests();
       const second = await h.run();

@@ -1,4 +1,4 @@
-import type { Condition } from '../spec/status';
+import { conditionSchema, type Condition } from '../spec/status';
 
 /** Condition types the job writes, in the order they appear in status.conditions. */
 export const CONDITION_TYPES = ['Ready', 'Progressing', 'Degraded', 'Synced'] as const;
@@ -19,14 +19,14 @@ export function draft(type: ConditionType, status: Condition['status'], reason: 
   return { type, status, reason, message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message };
 }
 
-/** Reads status.conditions leniently: anything not shaped like a condition is ignored. */
+/**
+ * Reads status.conditions leniently: anything not shaped like a condition (as the CRD schema
+ * defines it) is dropped, so a malformed entry is replaced rather than carried over.
+ */
 export function previousConditions(status: unknown): Condition[] {
   const list = (status as { conditions?: unknown } | undefined)?.conditions;
   if (!Array.isArray(list)) return [];
-  return list.filter(
-    (c): c is Condition =>
-      !!c && typeof c === 'object' && typeof (c as Condition).type === 'string' && typeof (c as Condition).status === 'string',
-  );
+  return list.filter((c): c is Condition => conditionSchema.safeParse(c).success);
 }
 
 /**

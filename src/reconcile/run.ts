@@ -6,7 +6,7 @@ import type { Logger } from './log';
 import { clusterView, LABEL_SERVICE_NAME, type Listing, type ScopedListing, type Snapshot } from './observe';
 import { DEFAULT_RETRY, withRetry, type RetryContext, type RetryPolicy } from './retry';
 import { applied, computeStatus, needsPatch, type StatusPatch } from './status';
-import type { GatewayObject } from './types';
+import type { ClusterView, GatewayObject } from './types';
 
 export interface ReconcileOptions {
   readonly scope: Scope;
@@ -41,8 +41,8 @@ export interface GatewayResult {
   /** "namespace/name" */
   readonly gateway: string;
   readonly outcome: GatewayOutcome;
-  /** The status computed for the gateway (what was, or would be, patched). */
-  readonly status: StatusPatch;
+  /** The status computed for the gateway (what was, or would be, patched); none after an internal error. */
+  readonly status?: StatusPatch;
   readonly error?: string;
 }
 
@@ -81,6 +81,45 @@ async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) =
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
+}
+
+/** Computes one gateway's status and patches it when it changed. */
+async function reconcileGateway(
+  gateway: GatewayObject,
+  id: string,
+  view: ClusterView,
+  client: KubeClient,
+  options: ReconcileOptions & { now: () => Date },
+  ctx: RetryContext,
+): Promise<GatewayResult> {
+  const { log, now } = options;
+  const at = now();
+  const status = computeStatus(gateway, view, at);
+  const valid = statusSchema.safeParse(applied(status));
+  if (!valid.success) {
+    // A bug, not a cluster problem: never send a status the CRD would reject.
+    const error = `computed an invalid status: ${valid.error.issues.map((i) => `${formatPath(['status', ...(i.path as (string | number)[])])}: ${i.message}`).join('; ')}`;
+    log({ action: 'compute', gateway: id, outcome: 'failed', message: error });
+    return { gateway: id, outcome: 'failed', status, error };
+  }
+  if (!needsPatch(gateway.status, status, at, options.heartbeatMs ?? 600000)) return { gateway: id, outcome: 'unchanged', status };
+  const ready = status.conditions.find((c) => c.type === 'Ready');
+  if (options.dryRun) {
+    log({ action: 'patch status', gateway: id, outcome: 'would-patch', ready: ready?.status, reason: ready?.reason });
+    return { gateway: id, outcome: 'would-patch', status };
+  }
+  const patched = await withRetry(() => client.patchStatus(gateway.metadata.namespace, gateway.metadata.name, status), { action: 'patch status', gateway: id }, ctx);
+  if (patched.ok) {
+    log({ action: 'patch status', gateway: id, outcome: 'patched', attempts: patched.attempts, ready: ready?.status, reason: ready?.reason });
+    return { gateway: id, outcome: 'patched', status };
+  }
+  if (patched.failure.code === 404) {
+    // Deleted since the LIST: nothing left to describe.
+    log({ action: 'patch status', gateway: id, outcome: 'gone', message: patched.failure.message });
+    return { gateway: id, outcome: 'gone', status };
+  }
+  log({ action: 'patch status', gateway: id, outcome: 'failed', attempts: patched.attempts, code: patched.failure.code, message: patched.failure.message });
+  return { gateway: id, outcome: 'failed', status, error: patched.failure.message };
 }
 
 /**
@@ -146,33 +185,14 @@ export async function reconcileOnce(client: KubeClient, options: ReconcileOption
 
   const results = await mapPool(gateways, options.concurrency ?? 4, async (gateway): Promise<GatewayResult> => {
     const id = `${gateway.metadata.namespace}/${gateway.metadata.name}`;
-    const at = now();
-    const status = computeStatus(gateway, view, at);
-    const valid = statusSchema.safeParse(applied(status));
-    if (!valid.success) {
-      // A bug, not a cluster problem: never send a status the CRD would reject.
-      const error = `computed an invalid status: ${valid.error.issues.map((i) => `${formatPath(['status', ...(i.path as (string | number)[])])}: ${i.message}`).join('; ')}`;
+    try {
+      return await reconcileGateway(gateway, id, view, client, { ...options, now }, ctx);
+    } catch (err) {
+      // A bug met by one gateway's data must not stop the others.
+      const error = `internal error: ${(err as Error).name}: ${(err as Error).message}`;
       log({ action: 'compute', gateway: id, outcome: 'failed', message: error });
-      return { gateway: id, outcome: 'failed', status, error };
+      return { gateway: id, outcome: 'failed', error };
     }
-    if (!needsPatch(gateway.status, status, at, options.heartbeatMs ?? 600000)) return { gateway: id, outcome: 'unchanged', status };
-    const ready = status.conditions.find((c) => c.type === 'Ready');
-    if (options.dryRun) {
-      log({ action: 'patch status', gateway: id, outcome: 'would-patch', ready: ready?.status, reason: ready?.reason });
-      return { gateway: id, outcome: 'would-patch', status };
-    }
-    const patched = await withRetry(() => client.patchStatus(gateway.metadata.namespace, gateway.metadata.name, status), { action: 'patch status', gateway: id }, ctx);
-    if (patched.ok) {
-      log({ action: 'patch status', gateway: id, outcome: 'patched', attempts: patched.attempts, ready: ready?.status, reason: ready?.reason });
-      return { gateway: id, outcome: 'patched', status };
-    }
-    if (patched.failure.code === 404) {
-      // Deleted since the LIST: nothing left to describe.
-      log({ action: 'patch status', gateway: id, outcome: 'gone', message: patched.failure.message });
-      return { gateway: id, outcome: 'gone', status };
-    }
-    log({ action: 'patch status', gateway: id, outcome: 'failed', attempts: patched.attempts, code: patched.failure.code, message: patched.failure.message });
-    return { gateway: id, outcome: 'failed', status, error: patched.failure.message };
   });
 
   const failed = results.filter((r) => r.outcome === 'failed').map((r) => r.gateway);

@@ -19,10 +19,11 @@ export interface ReconcileCliOptions {
 export function dryRunYaml(result: RunResult): string {
   return result.gateways
     .map((g) => {
-      const status = Object.fromEntries(Object.entries(g.status).filter(([, v]) => v !== null));
-      const removed = Object.entries(g.status).filter(([, v]) => v === null).map(([k]) => k);
+      const fields = Object.entries(g.status ?? {});
+      const status = Object.fromEntries(fields.filter(([, v]) => v !== null));
+      const removed = fields.filter(([, v]) => v === null).map(([k]) => k);
       return stringify(
-        { gateway: g.gateway, outcome: g.outcome, status, ...(removed.length > 0 && { removes: removed }), ...(g.error && { error: g.error }) },
+        { gateway: g.gateway, outcome: g.outcome, ...(g.status && { status }), ...(removed.length > 0 && { removes: removed }), ...(g.error && { error: g.error }) },
         { aliasDuplicateObjects: false, lineWidth: 0 },
       );
     })
