@@ -22,6 +22,9 @@ new AIGateway(chart, 'llm', {
       defaultTargetEndpoint: 'openai-gpt4',
     },
   },
+  // Production defaults apply without props; these add an autoscaler and a default-deny NetworkPolicy.
+  autoscaling: { maxReplicas: 6 },
+  networkPolicy: {},
 });
 
 // One reconcile job per namespace writes the status of every gateway in it.

@@ -27,9 +27,9 @@ function synth(build: (chart: Chart) => void, namespace = 'ai-apps'): any[] {
 const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
 
 describe('AIGateway', () => {
-  test('emits the custom resource, ConfigMap, Deployment and Service, all valid Kubernetes objects', () => {
+  test('emits the custom resource, ConfigMap, Deployment, Service and PodDisruptionBudget, all valid Kubernetes objects', () => {
     const objects = synth((chart) => new AIGateway(chart, 'llm', { metadata: { name: 'my-llm-gateway' }, spec: SPEC }));
-    expect(objects.map((o) => o.kind).sort()).toEqual(['AIGatewayResource', 'ConfigMap', 'Deployment', 'Service']);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['AIGatewayResource', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service']);
     expectValidManifests(objects);
     for (const o of objects) {
       expect(o.metadata.namespace).toBe('ai-apps');
@@ -68,10 +68,13 @@ describe('AIGateway', () => {
     expect(volume.configMap.name).toBe(configMap.metadata.name);
     const container = deployment.spec.template.spec.containers[0];
     expect(container.image).toMatch(/^envoyproxy\/envoy:v1\.(3[4-9]|[4-9]\d)\.\d+$/);
-    expect(container.args).toContain('/etc/envoy/envoy.yaml');
-    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8080 }]);
-    expect(configMap.data['envoy.yaml']).toContain('openai-proxy-service.ai-apps.svc.cluster.local');
-    expect(configMap.data['envoy.yaml']).toContain('anthropic-proxy-service.models.svc.cluster.local');
+    expect(container.args).toContain('/etc/envoy/envoy.json');
+    expect(service.spec.ports).toEqual([
+      { name: 'http', port: 80, targetPort: 8080 },
+      { name: 'metrics', port: 19001, targetPort: 19001 },
+    ]);
+    expect(configMap.data['envoy.json']).toContain('openai-proxy-service.ai-apps.svc.cluster.local');
+    expect(configMap.data['envoy.json']).toContain('anthropic-proxy-service.models.svc.cluster.local');
   });
 
   test('a config change changes the pod template (rollout); a label change does not', () => {

@@ -1,5 +1,6 @@
 import { KIND, validateResource, type AIGatewayResource, type SpecIssue, formatPath } from '../spec';
 import type { InputDocument, InputProblem } from './inputs';
+import { translationIssues } from '../envoy';
 import { locate } from './positions';
 
 /** A validated gateway and where it came from. */
@@ -32,6 +33,12 @@ export function loadGateways(documents: readonly InputDocument[]): { gateways: L
       continue;
     }
     const { name, namespace } = result.value.metadata;
+    // What Envoy cannot do as asked is reported here too, so `validate` and `synth` agree.
+    const untranslatable = translationIssues(result.value.spec, { gatewayName: name, namespace });
+    if (untranslatable.length > 0) {
+      problems.push(...untranslatable.map((issue) => problemAt(source, issue)));
+      continue;
+    }
     const key = `${namespace ?? ''}/${name}`;
     const earlier = seen.get(key);
     if (earlier) {

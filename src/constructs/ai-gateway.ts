@@ -1,8 +1,14 @@
-import { Chart, type ApiObjectMetadata, Names, Size } from 'cdk8s';
+import { Chart, type ApiObjectMetadata, Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import type { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { AiGatewayResource, type AiGatewayResourceSpec } from '../../imports/gateway.example.com';
-import { ENVOY_PORTS, envoyConfig, renderBootstrap, type EnvoyConfig } from '../envoy';
+import { type GatewayAutoscaling, gatewayAutoscaler, gatewayDisruptionBudget } from './availability';
+import { drainPlan } from './drain';
+import { EnvoyWorkload, type EnvoyWorkloadOptions } from './envoy-workload';
+import { type GatewayObjectContext, objectMetadata, selectorLabels } from './labels';
+import { gatewayNetworkPolicy, type GatewayNetworkPolicyOptions } from './network-policy';
+import { ENVOY_BOOTSTRAP_FILE, ENVOY_PORTS, envoyConfig, renderBootstrap, type EnvoyConfig } from '../envoy';
 import {
   ANNOTATION_CONFIG_HASH,
   ANNOTATION_SPEC_HASH,
@@ -12,8 +18,6 @@ import {
   SpecValidationError,
   validateResource,
 } from '../spec';
-import { ENVOY_IMAGE, ENVOY_UID } from './envoy-image';
-import { labelsFor, selectorLabels } from './labels';
 
 /** Options of the Ingress in front of the gateway. */
 export interface GatewayIngressOptions {
@@ -31,34 +35,52 @@ export interface GatewayIngressOptions {
   readonly tlsSecretName?: string;
 }
 
-export interface AIGatewayProps {
+export interface AIGatewayProps extends EnvoyWorkloadOptions {
   /** The gateway spec, as in an AIGatewayResource (the design's shorthand is accepted). */
   readonly spec: AIGatewaySpecInput;
   /**
-   * Metadata of the custom resource. Its name and namespace also name the generated objects.
+   * Metadata of the custom resource. Its name and namespace also name the generated objects, and
+   * its labels go on every generated object.
    * @default a name derived from the construct path, the chart's namespace
    */
   readonly metadata?: ApiObjectMetadata;
-  /**
-   * Envoy container image.
-   * @default ENVOY_IMAGE (a pinned envoyproxy/envoy release)
-   */
-  readonly image?: string;
-  /**
-   * Number of Envoy pods.
-   * @default 2
-   */
-  readonly replicas?: number;
   /**
    * Where the spec came from, named in validation errors (e.g. "gateways/prod.yaml").
    * @default none
    */
   readonly source?: string;
+  /**
+   * Extra labels on every generated object (not on the pod template: changing them rolls no pods).
+   * @default none
+   */
+  readonly labels?: Record<string, string>;
+  /**
+   * Extra annotations on every generated object (pod template: `podAnnotations`).
+   * @default none
+   */
+  readonly annotations?: Record<string, string>;
+  /**
+   * Scale the Envoy pods on CPU with a HorizontalPodAutoscaler.
+   * @default no autoscaler: `replicas` pods
+   */
+  readonly autoscaling?: GatewayAutoscaling;
+  /**
+   * A PodDisruptionBudget allowing one pod at a time to be evicted.
+   * @default true
+   */
+  readonly podDisruptionBudget?: boolean;
+  /**
+   * A default-deny NetworkPolicy that allows only the traffic the spec needs.
+   * @default no NetworkPolicy
+   */
+  readonly networkPolicy?: GatewayNetworkPolicyOptions;
 }
 
 /**
  * An AI/LLM gateway: the AIGatewayResource itself plus the Envoy data plane generated from it
- * (ConfigMap with envoy.yaml, Deployment, Service, and an Ingress when the spec asks for one).
+ * (ConfigMap with the Envoy bootstrap, Deployment, Service, PodDisruptionBudget, and on request an
+ * Ingress, a HorizontalPodAutoscaler and a NetworkPolicy). Every generated pod meets the
+ * "restricted" Pod Security Standard.
  */
 export class AIGateway extends Construct {
   /** Name of the gateway (the custom resource and the Service). */
@@ -70,10 +92,22 @@ export class AIGateway extends Construct {
   /** The AIGatewayResource custom resource. */
   public readonly resource: AiGatewayResource;
   public readonly configMap: kplus.ConfigMap;
+  /** The Envoy Deployment and its container, volumes and drain plan. */
+  public readonly workload: EnvoyWorkload;
   public readonly deployment: kplus.Deployment;
+  /** The Envoy container (image, probes, mounts). */
+  public readonly container: kplus.Container;
   public readonly service: kplus.Service;
+  /** Present unless `podDisruptionBudget: false`. */
+  public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
+  /** Present when `autoscaling` is set. */
+  public readonly autoscaler?: kplus.HorizontalPodAutoscaler;
+  /** Present when `networkPolicy` is set. */
+  public readonly networkPolicy?: k8s.KubeNetworkPolicy;
   /** The Ingress, when the spec or `addIngress` asked for one. */
   public ingress?: kplus.Ingress;
+
+  private readonly objects: GatewayObjectContext;
 
   constructor(scope: Construct, id: string, props: AIGatewayProps) {
     super(scope, id);
@@ -90,78 +124,78 @@ export class AIGateway extends Construct {
     if (!validated.ok) throw new SpecValidationError(validated.issues, props.source);
     this.spec = validated.value.spec;
 
-    this.envoy = envoyConfig(this.spec, { gatewayName: this.name, namespace });
-    const envoyYaml = renderBootstrap(this.envoy.bootstrap);
-    const meta = (component: string, extra: ApiObjectMetadata = {}) => ({
-      ...extra,
-      name: extra.name ?? this.name,
-      ...(namespace && { namespace }),
-      labels: labelsFor(this.name, component, { ...props.metadata?.labels, ...extra.labels }),
-    });
+    const replicas = props.replicas ?? 2;
+    try {
+      this.envoy = envoyConfig(this.spec, { gatewayName: this.name, namespace, replicas });
+    } catch (err) {
+      // What Envoy cannot do as asked is a spec error too; name the source like validation does.
+      throw err instanceof SpecValidationError ? new SpecValidationError(err.issues, props.source) : err;
+    }
+    const bootstrapText = renderBootstrap(this.envoy.bootstrap);
+    const configFiles = { [ENVOY_BOOTSTRAP_FILE]: bootstrapText, ...this.envoy.files };
+    this.objects = {
+      gatewayName: this.name,
+      namespace,
+      labels: { ...props.metadata?.labels, ...props.labels },
+      annotations: props.annotations,
+    };
+    const meta = (component: string, name?: string) => objectMetadata(this.objects, component, name);
 
-    const configHash = hashOf(envoyYaml);
+    const configHash = hashOf(configFiles);
+    const crMeta = meta('spec');
     this.resource = new AiGatewayResource(this, 'Resource', {
       metadata: {
-        ...meta('spec', props.metadata),
+        ...props.metadata,
+        ...crMeta,
         // What the reconcile job compares: the spec (spec-hash) and the Envoy config (config-hash,
         // also on the pod template) this synth produced.
-        annotations: { ...props.metadata?.annotations, [ANNOTATION_SPEC_HASH]: hashOf(this.spec), [ANNOTATION_CONFIG_HASH]: configHash },
+        annotations: {
+          ...props.metadata?.annotations,
+          ...crMeta.annotations,
+          [ANNOTATION_SPEC_HASH]: hashOf(this.spec),
+          [ANNOTATION_CONFIG_HASH]: configHash,
+        },
       },
       // The canonical spec has exactly the CRD's shape; the generated enums are string unions at runtime.
       spec: this.spec as unknown as AiGatewayResourceSpec,
     });
 
     this.configMap = new kplus.ConfigMap(this, 'EnvoyConfig', {
-      metadata: meta('envoy-config', { name: `${this.name}-envoy` }),
-      data: { 'envoy.yaml': envoyYaml },
+      metadata: meta('envoy-config', `${this.name}-envoy`),
+      data: configFiles,
     });
 
-    this.deployment = new kplus.Deployment(this, 'Deployment', {
+    this.workload = new EnvoyWorkload(this, 'Envoy', {
+      ...props,
+      gatewayName: this.name,
       metadata: meta('envoy'),
-      replicas: props.replicas ?? 2,
-      select: false,
-      podMetadata: {
-        labels: labelsFor(this.name, 'envoy'),
-        annotations: { [ANNOTATION_CONFIG_HASH]: configHash },
-      },
-      automountServiceAccountToken: false,
-      securityContext: { user: ENVOY_UID, group: ENVOY_UID, fsGroup: ENVOY_UID, ensureNonRoot: true },
+      envoy: this.envoy,
+      configMap: this.configMap,
+      configHash,
+      replicas,
+      drain: drainPlan(this.spec, props.drainTimeout),
+      metrics: this.spec.observability.metrics,
+      autoscaled: props.autoscaling !== undefined,
     });
-    this.deployment.select(kplus.LabelSelector.of({ labels: selectorLabels(this.name) }));
-    const container = this.deployment.addContainer({
-      name: 'envoy',
-      image: props.image ?? ENVOY_IMAGE,
-      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      command: ['envoy'],
-      // No hot restart: it needs shared memory, and Kubernetes replaces pods instead.
-      args: ['--config-path', '/etc/envoy/envoy.yaml', '--disable-hot-restart', '--log-level', 'info'],
-      ports: [{ name: 'http', number: ENVOY_PORTS.http }],
-      securityContext: {
-        user: ENVOY_UID,
-        group: ENVOY_UID,
-        ensureNonRoot: true,
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        capabilities: { drop: [kplus.Capability.ALL] },
-        seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
-      },
-      resources: {
-        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(1000) },
-        memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
-      },
-      readiness: kplus.Probe.fromTcpSocket({ port: ENVOY_PORTS.http }),
-    });
-    container.mount('/etc/envoy', kplus.Volume.fromConfigMap(this, 'EnvoyConfigVolume', this.configMap, { name: 'envoy-config' }), {
-      readOnly: true,
-    });
+    this.deployment = this.workload.deployment;
+    this.container = this.workload.container;
 
     this.service = new kplus.Service(this, 'Service', {
       metadata: meta('envoy'),
-      ports: [{ name: 'http', port: 80, targetPort: ENVOY_PORTS.http }],
+      ports: [
+        { name: 'http', port: 80, targetPort: ENVOY_PORTS.http },
+        ...(this.spec.observability.metrics ? [{ name: 'metrics', port: ENVOY_PORTS.ops, targetPort: ENVOY_PORTS.ops }] : []),
+      ],
     });
     // Select by the stable labels, not by cdk8s' construct-path label.
-    for (const [key, value] of Object.entries(selectorLabels(this.name))) this.service.selectLabel(key, value);
+    const selector = selectorLabels(this.name);
+    for (const [key, value] of Object.entries(selector)) this.service.selectLabel(key, value);
+
+    if (props.podDisruptionBudget ?? true) this.podDisruptionBudget = gatewayDisruptionBudget(this, selector, meta('envoy'));
+    if (props.autoscaling) this.autoscaler = gatewayAutoscaler(this, this.deployment, props.autoscaling, props.replicas ?? 2, meta('envoy'));
+    if (props.networkPolicy) {
+      this.networkPolicy = gatewayNetworkPolicy(this, this.spec, namespace, selector, props.networkPolicy, meta('envoy'));
+    }
 
     const ingress = this.spec.ingress;
     if (ingress) this.addIngress(ingress);
@@ -172,11 +206,7 @@ export class AIGateway extends Construct {
     if (this.ingress) throw new Error(`gateway ${this.name} already has an Ingress`);
     const backend = kplus.IngressBackend.fromService(this.service, { port: 80 });
     this.ingress = new kplus.Ingress(this, 'Ingress', {
-      metadata: {
-        name: this.name,
-        labels: labelsFor(this.name, 'ingress'),
-        ...(this.resource.metadata.namespace && { namespace: this.resource.metadata.namespace }),
-      },
+      metadata: objectMetadata(this.objects, 'ingress'),
       ...(options.className && { className: options.className }),
       rules: [{ host: options.host, backend }],
       ...(options.tlsSecretName && {

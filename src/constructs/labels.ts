@@ -1,3 +1,4 @@
+import type { ApiObjectMetadata } from 'cdk8s';
 import { LABEL_GATEWAY } from '../spec/names';
 
 /** Labels that select the gateway's pods; stable for the life of the gateway (selectors are immutable). */
@@ -17,5 +18,26 @@ export function labelsFor(gatewayName: string, component: string, extra: Record<
     'app.kubernetes.io/part-of': 'cdk8s-ai-gateway',
     'app.kubernetes.io/managed-by': 'cdk8s-ai-gateway',
     [LABEL_GATEWAY]: gatewayName,
+  };
+}
+
+/** What every generated object of one gateway shares: its name, namespace, extra labels and annotations. */
+export interface GatewayObjectContext {
+  readonly gatewayName: string;
+  readonly namespace?: string;
+  /** Extra labels for every object (never on the pod template, so changing them rolls no pods). */
+  readonly labels?: Record<string, string>;
+  /** Extra annotations for every object. */
+  readonly annotations?: Record<string, string>;
+}
+
+/** Metadata of one generated object: `name` defaults to the gateway name. */
+export function objectMetadata(context: GatewayObjectContext, component: string, name = context.gatewayName): ApiObjectMetadata {
+  const annotations = context.annotations ?? {};
+  return {
+    name,
+    ...(context.namespace && { namespace: context.namespace }),
+    labels: labelsFor(context.gatewayName, component, context.labels),
+    ...(Object.keys(annotations).length > 0 && { annotations: { ...annotations } }),
   };
 }

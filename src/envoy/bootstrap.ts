@@ -1,38 +1,88 @@
-import { clustersFor } from './clusters';
+import { translationIssues } from './checks';
+import { credentialsFor } from './credentials';
+import { httpFilters } from './http-filters';
+import { jwksCluster } from './jwt';
+import { localReplyConfig, upstreamFailureReplies } from './local-reply';
+import { apiKeyAuthFilter, bodyRoutingFilter, cacheFilter, promptFilter, usageFilter } from './lua';
 import { PUBLIC_LISTENER } from './names';
+import { accessLogs, tracingCluster, tracingConfig } from './observability';
+import { adminCluster, opsListener } from './ops-listener';
 import { routesFor } from './routes';
-import { ENVOY_PORTS, type EnvoyConfig, type EnvoyOptions, type Json, type Spec } from './types';
+import { clustersFor, internalListeners } from './topology';
+import { INTERNAL_LISTENER_EXTENSION } from './fallback';
+import { ENVOY_PORTS, type EnvoyConfig, type EnvoyOptions, type Json, type SecretFile, type Spec } from './types';
+import { secondsDuration, typed } from './util';
+import { SpecValidationError } from '../spec';
+import { durationSeconds } from '../spec/primitives';
 
-const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
-/** Features of the spec that this version does not translate yet; reported, never dropped silently. */
-function untranslated(spec: Spec): string[] {
+/** Features of the spec whose (Lua) filter is not available yet; reported, never dropped silently. */
+function untranslated(spec: Spec, options: EnvoyOptions): string[] {
   const out: string[] = [];
-  if (spec.modelRouting.strategy === 'RequestBody') out.push('modelRouting.strategy RequestBody');
-  if (spec.authentication.type !== 'None') out.push(`authentication.type ${spec.authentication.type}`);
-  if (spec.rateLimiting) out.push('rateLimiting');
-  if (spec.promptEngineering) out.push('promptEngineering');
-  if (spec.cachingStrategy) out.push('cachingStrategy');
-  if (spec.endpoints.some((e) => e.credentialsRef)) out.push('endpoints[].credentialsRef');
-  if (spec.endpoints.some((e) => e.fallbackEndpoints.length > 0)) out.push('endpoints[].fallbackEndpoints');
+  if (spec.modelRouting.strategy === 'RequestBody' && !bodyRoutingFilter(spec, options)) {
+    out.push('modelRouting.strategy RequestBody (reading the model from the body)');
+  }
+  if (spec.authentication.type === 'APIKey' && !apiKeyAuthFilter(spec, options)) out.push('authentication.type APIKey');
+  if (spec.promptEngineering && !promptFilter(spec, options)) out.push('promptEngineering');
+  if (spec.cachingStrategy && !cacheFilter(spec, options)) out.push('cachingStrategy');
+  const wantsUsage = spec.observability.usageHeaders || spec.endpoints.some((e) => e.costPerToken);
+  if (wantsUsage && !usageFilter(spec, options)) out.push('token usage and cost (endpoints[].costPerToken, observability.usageHeaders)');
   return out.map((f) => `${f} is not translated to Envoy configuration yet`);
 }
 
-function httpConnectionManager(spec: Spec, options: EnvoyOptions): Json {
-  return {
-    '@type': HCM,
+/**
+ * Settings for long-lived, streamed LLM responses: no overall request timeout (each route has its
+ * endpoint's timeout), an idle timeout at least as long as the longest endpoint timeout, and
+ * paths normalized before routing so "/openai/../x" or "//openai" cannot sidestep a Path rule.
+ */
+function httpConnectionManager(spec: Spec, options: EnvoyOptions, filters: Json[], localReply: Json): Json {
+  const longest = Math.max(300, ...spec.endpoints.map((e) => durationSeconds(e.timeout)));
+  const tracing = tracingConfig(spec, options);
+  const logs = accessLogs(spec);
+  return typed(HCM, {
     stat_prefix: PUBLIC_LISTENER,
     codec_type: 'AUTO',
     route_config: routesFor(spec, options),
-    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }],
-  };
+    http_filters: filters,
+    request_timeout: '0s',
+    request_headers_timeout: '30s',
+    stream_idle_timeout: secondsDuration(longest),
+    max_request_headers_kb: 96,
+    use_remote_address: true,
+    normalize_path: true,
+    merge_slashes: true,
+    strip_any_host_port: true,
+    generate_request_id: true,
+    always_set_request_id_in_response: true,
+    local_reply_config: localReply,
+    ...(logs.length > 0 && { access_log: logs }),
+    ...(tracing && { tracing }),
+  });
 }
 
-/** Canonical spec -> Envoy bootstrap (static resources: one listener, one cluster per endpoint). */
+function uniqueSecretFiles(files: SecretFile[]): SecretFile[] {
+  const seen = new Map<string, SecretFile>();
+  for (const f of files) seen.set(`${f.secretName}/${f.key}`, f);
+  return [...seen.values()];
+}
+
+/**
+ * Canonical spec -> Envoy bootstrap (static resources: the public and ops listeners, one cluster
+ * per endpoint plus fallback, JWKS, tracing and admin clusters as needed). Throws
+ * SpecValidationError for what Envoy cannot do as asked (translationIssues).
+ */
 export function envoyConfig(spec: Spec, options: EnvoyOptions): EnvoyConfig {
+  const issues = translationIssues(spec, options);
+  if (issues.length > 0) throw new SpecValidationError(issues);
+  const chain = httpFilters(spec, options);
+  const credentials = credentialsFor(spec);
+  const localReply = localReplyConfig(spec);
+  const internal = internalListeners(spec, options, upstreamFailureReplies());
+  const clusters = [...clustersFor(spec, options), jwksCluster(spec), tracingCluster(spec)].filter((c): c is Json => c !== undefined);
   const bootstrap: Json = {
     node: { id: options.gatewayName, cluster: options.gatewayName },
+    ...(internal.length > 0 && { bootstrap_extensions: [INTERNAL_LISTENER_EXTENSION] }),
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: ENVOY_PORTS.admin } } },
     static_resources: {
       listeners: [
@@ -41,13 +91,20 @@ export function envoyConfig(spec: Spec, options: EnvoyOptions): EnvoyConfig {
           address: { socket_address: { address: '0.0.0.0', port_value: ENVOY_PORTS.http } },
           filter_chains: [
             {
-              filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: httpConnectionManager(spec, options) }],
+              filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: httpConnectionManager(spec, options, chain.filters, localReply) }],
             },
           ],
         },
+        opsListener(spec),
+        ...internal,
       ],
-      clusters: clustersFor(spec, options),
+      clusters: [...clusters, adminCluster()],
     },
   };
-  return { bootstrap, secretFiles: [], warnings: untranslated(spec) };
+  return {
+    bootstrap,
+    files: credentials.files,
+    secretFiles: uniqueSecretFiles([...credentials.secretFiles, ...chain.secretFiles]),
+    warnings: untranslated(spec, options),
+  };
 }

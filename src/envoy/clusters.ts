@@ -1,28 +1,32 @@
+import { credentialFilters, upstreamHttpOptions } from './credentials';
 import { clusterName } from './names';
-import type { EnvoyOptions, Json, Spec } from './types';
+import type { Endpoint, EnvoyOptions, Json } from './types';
+import { parseUrl, secondsDuration, typed } from './util';
 import { durationSeconds } from '../spec/primitives';
 
-type Endpoint = Spec['endpoints'][number];
+/** CA bundle of the envoyproxy/envoy image (Ubuntu with the ca-certificates package). */
+export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 
 /** Where an endpoint is reached: host, port, and whether TLS is used. */
 export interface UpstreamAddress {
   readonly host: string;
   readonly port: number;
   readonly tls: boolean;
-  /** Path prefix of an external URL ("" when none). */
+  /** Path prefix of an external URL ("" when none), put before every request path. */
   readonly basePath: string;
+  /** Host header an external upstream expects ("api.openai.com", "host:8443"); undefined in-cluster (the client's Host is kept). */
+  readonly authority?: string;
 }
 
 export function upstreamAddress(endpoint: Endpoint, options: EnvoyOptions): UpstreamAddress {
   if (endpoint.url) {
-    const url = new URL(endpoint.url);
-    const tls = url.protocol === 'https:';
-    return {
-      host: url.hostname,
-      port: url.port ? Number(url.port) : tls ? 443 : 80,
-      tls,
-      basePath: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, ''),
-    };
+    const url = parseUrl(endpoint.url);
+    // translationIssues() refuses an out-of-range port before anything is built.
+    const port = url.port ?? 0;
+    const defaultPort = url.tls ? 443 : 80;
+    return { host: url.host, port, tls: url.tls, basePath: url.path, authority: port === defaultPort ? url.host : `${url.host}:${port}` };
   }
   const ref = endpoint.serviceRef!;
   const namespace = ref.namespace ?? options.namespace ?? 'default';
@@ -30,39 +34,57 @@ export function upstreamAddress(endpoint: Endpoint, options: EnvoyOptions): Upst
   return { host: `${ref.name}.${namespace}.svc.${domain}`, port: ref.port, tls: false, basePath: '' };
 }
 
-/** One cluster per endpoint, resolved by DNS (Service names and provider hosts). */
-export function endpointCluster(endpoint: Endpoint, options: EnvoyOptions): Json {
-  const address = upstreamAddress(endpoint, options);
-  const name = clusterName(endpoint.name);
+/** TLS to a public host: SNI, certificate checked against the image's CA bundle and the host name. */
+export function upstreamTls(host: string): Json {
   return {
-    name,
-    type: endpoint.url ? 'LOGICAL_DNS' : 'STRICT_DNS',
-    connect_timeout: `${Math.min(5, durationSeconds(endpoint.timeout))}s`,
-    lb_policy: 'ROUND_ROBIN',
-    dns_lookup_family: 'V4_PREFERRED',
-    load_assignment: {
-      cluster_name: name,
-      endpoints: [
-        { lb_endpoints: [{ endpoint: { address: { socket_address: { address: address.host, port_value: address.port } } } }] },
-      ],
-    },
-    ...(address.tls && {
-      transport_socket: {
-        name: 'envoy.transport_sockets.tls',
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
-          sni: address.host,
-          common_tls_context: {
-            validation_context: {
-              trusted_ca: { filename: '/etc/ssl/certs/ca-certificates.crt' },
-            },
-          },
+    name: 'envoy.transport_sockets.tls',
+    typed_config: typed(UPSTREAM_TLS, {
+      sni: host,
+      common_tls_context: {
+        tls_params: { tls_minimum_protocol_version: 'TLSv1_2' },
+        validation_context: {
+          trusted_ca: { filename: SYSTEM_CA_BUNDLE },
+          match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: host } }],
         },
       },
     }),
   };
 }
 
-export function clustersFor(spec: Spec, options: EnvoyOptions): Json[] {
-  return spec.endpoints.map((e) => endpointCluster(e, options));
+/** A DNS-resolved cluster with one address (Service name or provider host). */
+export function dnsCluster(name: string, host: string, port: number, extra: Json = {}): Json {
+  return {
+    name,
+    type: 'STRICT_DNS',
+    connect_timeout: '5s',
+    lb_policy: 'ROUND_ROBIN',
+    dns_lookup_family: 'V4_PREFERRED',
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [
+        {
+          lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }],
+        },
+      ],
+    },
+    ...extra,
+  };
 }
+
+/** One cluster per endpoint: DNS, TLS for https URLs, its credentials as upstream filters. */
+export function endpointCluster(endpoint: Endpoint, options: EnvoyOptions): Json {
+  const address = upstreamAddress(endpoint, options);
+  return dnsCluster(
+    clusterName(endpoint.name),
+    address.host,
+    address.port,
+    {
+      // Provider hosts sit behind DNS load balancers: keep one address, as LOGICAL_DNS does.
+      ...(endpoint.url && { type: 'LOGICAL_DNS' }),
+      connect_timeout: secondsDuration(Math.min(5, durationSeconds(endpoint.timeout))),
+      ...(address.tls && { transport_socket: upstreamTls(address.host) }),
+      ...(endpoint.credentialsRef && { typed_extension_protocol_options: upstreamHttpOptions(credentialFilters(endpoint.credentialsRef)) }),
+    },
+  );
+}
+

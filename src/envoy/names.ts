@@ -1,5 +1,13 @@
 /** Envoy object names derived from spec names, in one place so routes and clusters agree. */
 export const clusterName = (endpointName: string) => `endpoint-${endpointName}`;
+/** Priority cluster of an endpoint and its fallbackEndpoints (see fallback.ts). */
+export const fallbackClusterName = (endpointName: string) => `fallback-${endpointName}`;
+/** In-process listener that forwards to one endpoint with that endpoint's own settings. */
+export const internalListenerName = (endpointName: string) => `internal-${endpointName}`;
+/** Single-host cluster to an endpoint's internal listener. */
+export const viaClusterName = (endpointName: string) => `via-${endpointName}`;
+export const JWKS_CLUSTER = 'jwt-jwks';
+export const TRACING_CLUSTER = 'opentelemetry-collector';
 export const PUBLIC_LISTENER = 'public';
 export const ROUTE_CONFIG = 'gateway';
 export const VIRTUAL_HOST = 'gateway';
@@ -16,3 +24,7 @@ export const MODEL_HEADER = 'x-ai-gateway-model';
 export const ENDPOINT_HEADER = 'x-ai-gateway-endpoint';
 /** Dynamic metadata namespace for per-request facts (model, endpoint, tokens, cost, cache) read by the access log. */
 export const METADATA_NAMESPACE = 'ai.gateway';
+
+/** Where a Secret is mounted in the Envoy container: `${SECRET_MOUNT_ROOT}/<secret-name>/<key>`. */
+export const SECRET_MOUNT_ROOT = '/etc/aigateway/secrets';
+export const secretMountPath = (secretName: string) => `${SECRET_MOUNT_ROOT}/${secretName}`;

@@ -1,6 +1,7 @@
-import { stringify } from 'yaml';
-
-/** The bootstrap as envoy.yaml text: YAML without anchors, long Lua sources as block scalars. */
+/**
+ * The bootstrap as the text of ENVOY_BOOTSTRAP_FILE: JSON (proto3 JSON mapping), indented so a
+ * person reading the ConfigMap can follow it.
+ */
 export function renderBootstrap(bootstrap: Record<string, unknown>): string {
-  return stringify(bootstrap, { aliasDuplicateObjects: false, lineWidth: 0 });
+  return `${JSON.stringify(bootstrap, null, 2)}\n`;
 }

@@ -1,100 +1,181 @@
 import { upstreamAddress } from './clusters';
-import { clusterName, ROUTE_CONFIG, VIRTUAL_HOST } from './names';
-import type { EnvoyOptions, Json, Spec } from './types';
+import { fallbackGroup, hasFallbacks } from './fallback';
+import { ENDPOINT_HEADER, MODEL_HEADER, ROUTE_CONFIG, VIRTUAL_HOST } from './names';
+import { routeCluster, weightedPlan } from './topology';
+import type { Endpoint, EnvoyOptions, Json, Spec } from './types';
+import { protoDuration, secondsDuration, setHeader, typed } from './util';
 import { durationSeconds } from '../spec/primitives';
 
-type Endpoint = Spec['endpoints'][number];
 type Rule = Spec['modelRouting']['rules'][number];
 
-/** Timeout and retries of an endpoint, as route action fields. */
-function endpointPolicy(endpoint: Endpoint): Json {
+/** Retries of an endpoint; with fallbacks a retry goes to the next priority, never the failed host. */
+function retryPolicy(endpoint: Endpoint): Json {
+  if (endpoint.retries.attempts === 0) return {};
   return {
-    timeout: endpoint.timeout,
-    ...(endpoint.retries.attempts > 0 && {
-      retry_policy: {
-        retry_on: '5xx,reset,connect-failure',
-        num_retries: endpoint.retries.attempts,
-        ...(endpoint.retries.perTryTimeout && { per_try_timeout: endpoint.retries.perTryTimeout }),
-      },
-    }),
+    retry_policy: {
+      retry_on: '5xx,reset,connect-failure',
+      num_retries: endpoint.retries.attempts,
+      ...(endpoint.retries.perTryTimeout && { per_try_timeout: protoDuration(endpoint.retries.perTryTimeout) }),
+      ...(hasFallbacks(endpoint) && {
+        retry_priority: {
+          name: 'envoy.retry_priorities.previous_priorities',
+          typed_config: typed('envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', { update_frequency: 1 }),
+        },
+        retry_host_predicate: [
+          {
+            name: 'envoy.retry_host_predicates.previous_hosts',
+            typed_config: typed('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate'),
+          },
+        ],
+        host_selection_retry_max_attempts: 3,
+      }),
+    },
   };
 }
 
-/** Route action that sends a request to one endpoint, with its timeout, retries and Host rewrite. */
-export function routeToEndpoint(endpoint: Endpoint, options: EnvoyOptions): Json {
+/**
+ * The route's timeout: the whole exchange, streamed response included. With fallbacks, the
+ * longest of the group, so a slower fallback is not cut short by its primary's limit.
+ */
+function routeTimeout(reachable: Endpoint[]): string {
+  return secondsDuration(Math.max(...reachable.map((e) => durationSeconds(e.timeout))));
+}
+
+/**
+ * Path rewrite: a Path rule's prefix is removed, and an external URL's path is put in front
+ * (`basePath`; "" when an internal listener adds it, or there is none). "/openai/v1/chat" with
+ * rule "/openai" and url "https://host/api" becomes "/api/v1/chat".
+ */
+function pathRewrite(basePath: string, matchedPrefix?: string): Json {
+  const prefix = matchedPrefix?.replace(/\/+$/, '') ?? '';
+  if (prefix !== '') return { regex_rewrite: { pattern: { regex: `^${re2Escape(prefix)}/*` }, substitution: `${basePath}/` } };
+  return basePath ? { prefix_rewrite: `${basePath}/` } : {};
+}
+
+function re2Escape(text: string): string {
+  return text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+}
+
+/**
+ * Route action to one endpoint. Without fallbacks: its cluster, timeout, retries, Host and path.
+ * With fallbacks: its priority cluster; each member's internal listener sets Host and path.
+ */
+export function routeToEndpoint(endpoint: Endpoint, spec: Spec, options: EnvoyOptions, matchedPrefix?: string): Json {
+  if (hasFallbacks(endpoint)) {
+    return {
+      cluster: routeCluster(endpoint),
+      timeout: routeTimeout(fallbackGroup(endpoint, spec)),
+      ...retryPolicy(endpoint),
+      ...pathRewrite('', matchedPrefix),
+    };
+  }
   const address = upstreamAddress(endpoint, options);
   return {
-    cluster: clusterName(endpoint.name),
-    ...endpointPolicy(endpoint),
-    ...(endpoint.url && { host_rewrite_literal: address.host }),
-    ...(address.basePath && { prefix_rewrite: `${address.basePath}/` }),
+    cluster: routeCluster(endpoint),
+    timeout: protoDuration(endpoint.timeout),
+    ...retryPolicy(endpoint),
+    ...(address.authority && { host_rewrite_literal: address.authority }),
+    ...pathRewrite(address.basePath, matchedPrefix),
   };
 }
 
-/** Route action that splits requests by weight; each share keeps its endpoint's Host rewrite. */
-function weightedRoute(endpoints: Endpoint[], weights: number[], options: EnvoyOptions): Json {
-  const slowest = endpoints.reduce((a, b) => (durationSeconds(b.timeout) > durationSeconds(a.timeout) ? b : a));
+/**
+ * The response header naming the endpoint that answered. With fallbacks the member's internal
+ * listener sets it, so the route only adds the primary's name when none is there.
+ */
+function endpointHeader(endpoint: Endpoint): Json[] {
+  const header = setHeader(ENDPOINT_HEADER, endpoint.name);
+  return [hasFallbacks(endpoint) ? { ...header, append_action: 'ADD_IF_ABSENT' } : header];
+}
+
+/** Route action that splits requests by weight; each share names its endpoint in ENDPOINT_HEADER. */
+function weightedRoute(spec: Spec, options: EnvoyOptions): Json {
+  const plan = weightedPlan(spec, options)!;
+  const endpoints = plan.shares.map((s) => s.endpoint);
+  // One timeout and one retry policy per route: the longest timeout of any endpoint a share may
+  // reach, so none is cut short, and the retries of the share that asks for the most.
+  const mostRetries = endpoints.reduce((a, b) => (b.retries.attempts > a.retries.attempts ? b : a));
   return {
     weighted_clusters: {
-      clusters: endpoints.map((e, i) => ({
-        name: clusterName(e.name),
-        weight: weights[i],
-        ...(e.url && { host_rewrite_literal: upstreamAddress(e, options).host }),
-      })),
+      clusters: plan.shares.map((share) => {
+        const authority = upstreamAddress(share.endpoint, options).authority;
+        return {
+          name: routeCluster(share.endpoint, share.internal),
+          weight: share.weight,
+          ...(!share.internal && authority && { host_rewrite_literal: authority }),
+          response_headers_to_add: endpointHeader(share.endpoint),
+        };
+      }),
     },
-    ...endpointPolicy(slowest),
+    timeout: routeTimeout(endpoints.flatMap((e) => fallbackGroup(e, spec))),
+    ...retryPolicy(mostRetries),
+    ...pathRewrite(plan.basePath),
   };
 }
 
-/** Envoy route match for a Header or Path rule (first match wins, as in the spec). */
+/** Envoy route match for a rule (first match wins, as in the spec). */
 export function ruleMatch(rule: Rule): Json {
   if (rule.header) {
     return { prefix: '/', headers: [{ name: rule.header.name.toLowerCase(), string_match: { exact: rule.header.value } }] };
   }
   if (rule.pathPrefix !== undefined) {
     const prefix = rule.pathPrefix;
-    // "/v1/openai" must not match "/v1/openaix": match whole path segments where Envoy can.
+    // "/v1/openai" must not match "/v1/openaix": match whole path segments.
     return prefix === '/' || prefix.endsWith('/') ? { prefix } : { path_separated_prefix: prefix };
   }
-  throw new Error(`rule for ${rule.targetEndpoint} has no header or path matcher`);
+  if (rule.model !== undefined) return modelMatch(rule.model);
+  throw new Error(`rule for ${rule.targetEndpoint} has no header, path or model matcher`);
 }
 
-const NO_ROUTE_BODY = JSON.stringify({
-  error: { type: 'no_route', message: 'no endpoint matches this request and the gateway has no default endpoint' },
-});
+function modelMatch(model: string): Json {
+  return { prefix: '/', headers: [{ name: MODEL_HEADER, string_match: { exact: model } }] };
+}
 
-/** The route table: one route per rule in order, then the default (or a JSON 404). */
+function endpointRoute(name: string, match: Json, endpoint: Endpoint, spec: Spec, options: EnvoyOptions, matchedPrefix?: string): Json {
+  return { name, match, route: routeToEndpoint(endpoint, spec, options, matchedPrefix), response_headers_to_add: endpointHeader(endpoint) };
+}
+
+/**
+ * RequestBody: after the rules, each endpoint's `models` route to it (first endpoint listing a
+ * model wins; a model a rule names is the rule's), so an endpoint serves what it declares.
+ */
+function endpointModelRoutes(spec: Spec, options: EnvoyOptions): Json[] {
+  const taken = new Set(spec.modelRouting.rules.map((r) => r.model));
+  const routes: Json[] = [];
+  for (const endpoint of spec.endpoints) {
+    endpoint.models.forEach((model, i) => {
+      if (taken.has(model)) return;
+      taken.add(model);
+      routes.push(endpointRoute(`model-${endpoint.name}-${i}`, modelMatch(model), endpoint, spec, options));
+    });
+  }
+  return routes;
+}
+
+/**
+ * The route table: one route per rule in order, then (RequestBody) the endpoints' models, then the
+ * default endpoint. With no default nothing matches the rest, and Envoy's "no route" 404 gets
+ * the JSON body of localReplyConfig() naming what was asked for.
+ */
 export function routesFor(spec: Spec, options: EnvoyOptions): Json {
   const byName = new Map(spec.endpoints.map((e) => [e.name, e]));
   const routing = spec.modelRouting;
   const routes: Json[] = [];
   if (routing.strategy === 'Weighted') {
-    routes.push({
-      name: 'weighted',
-      match: { prefix: '/' },
-      route: weightedRoute(
-        routing.rules.map((r) => byName.get(r.targetEndpoint)!),
-        routing.rules.map((r) => r.weight!),
-        options,
-      ),
-    });
-  } else if (routing.strategy === 'Header' || routing.strategy === 'Path') {
+    routes.push({ name: 'weighted', match: { prefix: '/' }, route: weightedRoute(spec, options) });
+  } else {
     routing.rules.forEach((rule, i) => {
-      routes.push({ name: `rule-${i}`, match: ruleMatch(rule), route: routeToEndpoint(byName.get(rule.targetEndpoint)!, options) });
+      routes.push(endpointRoute(`rule-${i}`, ruleMatch(rule), byName.get(rule.targetEndpoint)!, spec, options, rule.pathPrefix));
     });
-  }
-  if (routing.defaultTargetEndpoint !== undefined) {
-    routes.push({ name: 'default', match: { prefix: '/' }, route: routeToEndpoint(byName.get(routing.defaultTargetEndpoint)!, options) });
-  } else if (routing.strategy !== 'Weighted') {
-    routes.push({
-      name: 'no-route',
-      match: { prefix: '/' },
-      direct_response: { status: 404, body: { inline_string: NO_ROUTE_BODY } },
-      response_headers_to_add: [{ header: { key: 'content-type', value: 'application/json' } }],
-    });
+    if (routing.strategy === 'RequestBody') routes.push(...endpointModelRoutes(spec, options));
+    if (routing.defaultTargetEndpoint !== undefined) {
+      routes.push(endpointRoute('default', { prefix: '/' }, byName.get(routing.defaultTargetEndpoint)!, spec, options));
+    }
   }
   return {
     name: ROUTE_CONFIG,
     virtual_hosts: [{ name: VIRTUAL_HOST, domains: ['*'], routes }],
+    // Internal header: routing reads it, upstreams never see it (whoever set it).
+    request_headers_to_remove: [MODEL_HEADER],
   };
 }

@@ -1,12 +1,17 @@
 import { createHash } from 'crypto';
 
-/** JSON with object keys sorted, so equal values always serialize (and hash) the same. */
+/**
+ * JSON with object keys sorted, so equal values always serialize (and hash) the same. Written
+ * out directly rather than through a JSON.stringify replacer, which copied every object.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record)
+    .filter((k) => record[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
 /** Short stable hash of a JSON value (sha256, hex, first 16 characters). */

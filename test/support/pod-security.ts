@@ -1,51 +1,180 @@
 /**
- * The "restricted" Pod Security Standard (Kubernetes 1.32), as the pod-security admission
- * controller checks it: the baseline controls plus the restricted ones. Returns a message per
- * violation (empty = the pod would be admitted in a namespace enforcing "restricted").
- * https://kubernetes.io/docs/concepts/security/pod-security-standards/
+ * A checker for the "restricted" Pod Security Standard (which includes "baseline"), written
+ * control by control from https://kubernetes.io/docs/concepts/security/pod-security-standards/
+ * (current version, Kubernetes 1.34). Each control names the fields it restricts and the values
+ * allowed; a violation names the control, the field path and the value found.
  */
-type Obj = Record<string, any>;
 
-const RESTRICTED_VOLUMES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
-const SAFE_SYSCTLS = new Set(['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes']);
+type Json = any;
 
-/** The pod spec inside a Pod, a workload's template, or a CronJob's job template. */
-export function podSpecOf(object: Obj): Obj {
-  if (object.kind === 'Pod') return object.spec;
-  if (object.kind === 'CronJob') return object.spec.jobTemplate.spec.template.spec;
-  return object.spec.template.spec;
+export interface PssViolation {
+  readonly control: string;
+  readonly path: string;
+  readonly found: string;
 }
 
-export function restrictedViolations(pod: Obj): string[] {
-  const out: string[] = [];
-  const psc: Obj = pod.securityContext ?? {};
-  const containers: Obj[] = [...(pod.initContainers ?? []), ...(pod.containers ?? []), ...(pod.ephemeralContainers ?? [])];
-  for (const host of ['hostNetwork', 'hostPID', 'hostIPC']) if (pod[host]) out.push(`${host} must not be true`);
-  for (const s of psc.sysctls ?? []) if (!SAFE_SYSCTLS.has(s.name)) out.push(`sysctl ${s.name} is not allowed`);
-  if (psc.seLinuxOptions?.user || psc.seLinuxOptions?.role) out.push('pod seLinuxOptions user/role must not be set');
-  for (const v of pod.volumes ?? []) {
-    const type = Object.keys(v).find((k) => k !== 'name');
-    if (!type || !RESTRICTED_VOLUMES.has(type)) out.push(`volume ${v.name} of type ${type} is not allowed`);
+export interface PodTemplate {
+  readonly metadata?: { readonly annotations?: Record<string, string> };
+  readonly spec: Json;
+}
+
+const BASELINE_CAPABILITIES = new Set([
+  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE',
+  'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
+]);
+const SAFE_SYSCTLS = new Set([
+  'kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports',
+  'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+]);
+const SELINUX_TYPES = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']);
+const RESTRICTED_VOLUME_TYPES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+const GOOD_SECCOMP = new Set(['RuntimeDefault', 'Localhost']);
+
+const show = (value: unknown) => (value === undefined ? 'undefined' : JSON.stringify(value));
+
+/** Every container of the pod (regular, init, ephemeral) with its path. */
+function containersOf(spec: Json): [string, Json][] {
+  return (['containers', 'initContainers', 'ephemeralContainers'] as const).flatMap((field) =>
+    ((spec[field] ?? []) as Json[]).map((c, i): [string, Json] => [`spec.${field}[${i}]`, c]),
+  );
+}
+
+/** Violations of the baseline and restricted controls by one pod template. */
+export function restrictedViolations(template: PodTemplate): PssViolation[] {
+  const out: PssViolation[] = [];
+  const flag = (control: string, path: string, found: unknown) => out.push({ control, path, found: show(found) });
+  const spec = template.spec ?? {};
+  const podSc = spec.securityContext ?? {};
+  const annotations = template.metadata?.annotations ?? {};
+  const containers = containersOf(spec);
+
+  // --- Baseline ---
+  // HostProcess: Windows HostProcess pods are privileged on the host.
+  if (![undefined, false].includes(podSc.windowsOptions?.hostProcess)) flag('HostProcess', 'spec.securityContext.windowsOptions.hostProcess', podSc.windowsOptions.hostProcess);
+  // Host Namespaces
+  for (const field of ['hostNetwork', 'hostPID', 'hostIPC']) {
+    if (![undefined, false].includes(spec[field])) flag('Host Namespaces', `spec.${field}`, spec[field]);
   }
-  const podSeccomp = psc.seccompProfile?.type;
-  if (podSeccomp !== undefined && !['RuntimeDefault', 'Localhost'].includes(podSeccomp)) out.push(`pod seccompProfile ${podSeccomp} is not allowed`);
-  if (psc.runAsUser === 0) out.push('pod runAsUser must not be 0');
-  for (const c of containers) {
-    const sc: Obj = c.securityContext ?? {};
-    const id = `container ${c.name}`;
-    if (sc.privileged) out.push(`${id}: privileged must not be true`);
-    // Restricted allows adding only NET_BIND_SERVICE.
-    for (const cap of sc.capabilities?.add ?? []) if (cap !== 'NET_BIND_SERVICE') out.push(`${id}: capability ${cap} must not be added`);
-    if (!(sc.capabilities?.drop ?? []).includes('ALL')) out.push(`${id}: capabilities must drop ALL`);
-    if (sc.allowPrivilegeEscalation !== false) out.push(`${id}: allowPrivilegeEscalation must be false`);
-    if (!(sc.runAsNonRoot === true || (sc.runAsNonRoot === undefined && psc.runAsNonRoot === true))) out.push(`${id}: runAsNonRoot must be true (container or pod)`);
-    if (sc.runAsUser === 0) out.push(`${id}: runAsUser must not be 0`);
-    const seccomp = sc.seccompProfile?.type ?? podSeccomp;
-    if (!['RuntimeDefault', 'Localhost'].includes(seccomp)) out.push(`${id}: seccompProfile must be RuntimeDefault or Localhost (container or pod)`);
-    if (sc.procMount && sc.procMount !== 'Default') out.push(`${id}: procMount must be Default`);
-    if (sc.seLinuxOptions?.user || sc.seLinuxOptions?.role) out.push(`${id}: seLinuxOptions user/role must not be set`);
-    if (sc.appArmorProfile?.type === 'Unconfined') out.push(`${id}: appArmorProfile must not be Unconfined`);
-    for (const p of c.ports ?? []) if (p.hostPort) out.push(`${id}: hostPort ${p.hostPort} is not allowed`);
+  // HostPath Volumes (restricted's Volume Types covers this too; baseline lists it on its own)
+  (spec.volumes ?? []).forEach((v: Json, i: number) => {
+    if (v.hostPath !== undefined) flag('HostPath Volumes', `spec.volumes[${i}].hostPath`, v.hostPath);
+  });
+  // AppArmor (annotations and, from 1.30, fields)
+  for (const [key, value] of Object.entries(annotations)) {
+    if (key.startsWith('container.apparmor.security.beta.kubernetes.io/') && value !== 'runtime/default' && !value.startsWith('localhost/')) {
+      flag('AppArmor', `metadata.annotations['${key}']`, value);
+    }
+  }
+  const appArmor = (path: string, sc: Json) => {
+    const type = sc?.appArmorProfile?.type;
+    if (![undefined, 'RuntimeDefault', 'Localhost'].includes(type)) flag('AppArmor', `${path}.appArmorProfile.type`, type);
+  };
+  appArmor('spec.securityContext', podSc);
+  // SELinux
+  const seLinux = (path: string, sc: Json) => {
+    const options = sc?.seLinuxOptions;
+    if (!options) return;
+    if (!SELINUX_TYPES.has(options.type ?? '')) flag('SELinux', `${path}.seLinuxOptions.type`, options.type);
+    for (const field of ['user', 'role']) {
+      if (![undefined, ''].includes(options[field])) flag('SELinux', `${path}.seLinuxOptions.${field}`, options[field]);
+    }
+  };
+  seLinux('spec.securityContext', podSc);
+  // Seccomp (baseline): never Unconfined
+  if (podSc.seccompProfile?.type === 'Unconfined') flag('Seccomp', 'spec.securityContext.seccompProfile.type', 'Unconfined');
+  // Sysctls
+  (podSc.sysctls ?? []).forEach((s: Json, i: number) => {
+    if (!SAFE_SYSCTLS.has(s.name)) flag('Sysctls', `spec.securityContext.sysctls[${i}].name`, s.name);
+  });
+
+  // --- Restricted ---
+  // Volume Types
+  (spec.volumes ?? []).forEach((v: Json, i: number) => {
+    const types = Object.keys(v).filter((k) => k !== 'name');
+    if (types.length !== 1 || !RESTRICTED_VOLUME_TYPES.has(types[0])) flag('Volume Types', `spec.volumes[${i}]`, types.join(','));
+  });
+  // Running as Non-root: pod-level true, or every container true; nobody may say false.
+  const podNonRoot = podSc.runAsNonRoot;
+  if (podNonRoot === false) flag('Running as Non-root', 'spec.securityContext.runAsNonRoot', false);
+  // Running as Non-root user
+  if (podSc.runAsUser === 0) flag('Running as Non-root user', 'spec.securityContext.runAsUser', 0);
+  // Seccomp (restricted): RuntimeDefault or Localhost at pod level, or on every container.
+  const podSeccomp = podSc.seccompProfile?.type;
+  if (podSeccomp !== undefined && !GOOD_SECCOMP.has(podSeccomp) && podSeccomp !== 'Unconfined') {
+    flag('Seccomp', 'spec.securityContext.seccompProfile.type', podSeccomp);
+  }
+
+  for (const [path, c] of containers) {
+    const sc = c.securityContext ?? {};
+    const at = `${path}.securityContext`;
+    if (![undefined, false].includes(sc.windowsOptions?.hostProcess)) flag('HostProcess', `${at}.windowsOptions.hostProcess`, sc.windowsOptions.hostProcess);
+    if (![undefined, false].includes(sc.privileged)) flag('Privileged Containers', `${at}.privileged`, sc.privileged);
+    (sc.capabilities?.add ?? []).forEach((cap: string, i: number) => {
+      if (!BASELINE_CAPABILITIES.has(cap)) flag('Capabilities', `${at}.capabilities.add[${i}]`, cap);
+    });
+    (c.ports ?? []).forEach((p: Json, i: number) => {
+      if (![undefined, 0].includes(p.hostPort)) flag('Host Ports', `${path}.ports[${i}].hostPort`, p.hostPort);
+    });
+    for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+      for (const kind of ['httpGet', 'tcpSocket']) {
+        const host = c[probe]?.[kind]?.host;
+        if (![undefined, ''].includes(host)) flag('Host Probes / Lifecycle Hooks', `${path}.${probe}.${kind}.host`, host);
+      }
+    }
+    for (const hook of ['postStart', 'preStop']) {
+      for (const kind of ['httpGet', 'tcpSocket']) {
+        const host = c.lifecycle?.[hook]?.[kind]?.host;
+        if (![undefined, ''].includes(host)) flag('Host Probes / Lifecycle Hooks', `${path}.lifecycle.${hook}.${kind}.host`, host);
+      }
+    }
+    appArmor(at, sc);
+    seLinux(at, sc);
+    if (![undefined, 'Default'].includes(sc.procMount)) flag('/proc Mount Type', `${at}.procMount`, sc.procMount);
+
+    if (sc.allowPrivilegeEscalation !== false) flag('Privilege Escalation', `${at}.allowPrivilegeEscalation`, sc.allowPrivilegeEscalation);
+    if (sc.runAsNonRoot === false || (sc.runAsNonRoot === undefined && podNonRoot !== true)) {
+      flag('Running as Non-root', `${at}.runAsNonRoot`, sc.runAsNonRoot);
+    }
+    if (sc.runAsUser === 0) flag('Running as Non-root user', `${at}.runAsUser`, 0);
+    const seccomp = sc.seccompProfile?.type;
+    if (seccomp === undefined ? !GOOD_SECCOMP.has(podSeccomp) : !GOOD_SECCOMP.has(seccomp)) {
+      flag('Seccomp', `${at}.seccompProfile.type`, seccomp);
+    }
+    const drop: string[] = sc.capabilities?.drop ?? [];
+    if (!drop.includes('ALL')) flag('Capabilities', `${at}.capabilities.drop`, sc.capabilities?.drop);
+    (sc.capabilities?.add ?? []).forEach((cap: string, i: number) => {
+      if (cap !== 'NET_BIND_SERVICE' && BASELINE_CAPABILITIES.has(cap)) flag('Capabilities', `${at}.capabilities.add[${i}]`, cap);
+    });
   }
   return out;
+}
+
+export interface FoundPodTemplate {
+  /** "Kind/name" of the object holding the template. */
+  readonly owner: string;
+  readonly template: PodTemplate;
+}
+
+/** Every pod template in a list of objects: Pods themselves, workloads' spec.template, CronJobs' job template. */
+export function podTemplatesIn(objects: readonly Json[]): FoundPodTemplate[] {
+  const out: FoundPodTemplate[] = [];
+  for (const o of objects) {
+    const owner = `${o?.kind}/${o?.metadata?.name}`;
+    if (o?.kind === 'Pod') out.push({ owner, template: { metadata: o.metadata, spec: o.spec } });
+    else if (o?.spec?.template?.spec) out.push({ owner, template: o.spec.template });
+    else if (o?.spec?.jobTemplate?.spec?.template?.spec) out.push({ owner, template: o.spec.jobTemplate.spec.template });
+  }
+  return out;
+}
+
+/** Throws listing every violation of every pod template, or when there is no pod template at all. */
+export function expectRestrictedPods(objects: readonly Json[]): void {
+  const templates = podTemplatesIn(objects);
+  if (templates.length === 0) throw new Error('no pod template found: nothing was checked');
+  const problems = templates.flatMap(({ owner, template }) =>
+    restrictedViolations(template).map((v) => `${owner}: ${v.control}: ${v.path} is ${v.found}`),
+  );
+  if (problems.length > 0) throw new Error(`pods violate the restricted Pod Security Standard:\n  ${problems.join('\n  ')}`);
 }

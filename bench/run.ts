@@ -1,0 +1,44 @@
+/**
+ * `npm run bench`: measures what the library costs, each figure as a ratio against a baseline
+ * measured in the same run, prints a table and writes it to bench/results.md. Not part of
+ * `npm test`: timings on shared machines are noisy, ratios much less so.
+ */
+import { writeFileSync } from 'fs';
+import { cpus } from 'os';
+import { join } from 'path';
+import { cliBenchmark } from './cli';
+import { synthBenchmark } from './synth';
+
+interface Section {
+  readonly name: string;
+  readonly run: () => { markdown: string; passed: boolean };
+}
+
+const SECTIONS: Section[] = [
+  { name: 'synth', run: () => synthBenchmark() },
+  { name: 'cli', run: () => cliBenchmark() },
+];
+
+function main(): void {
+  const only = process.argv.slice(2);
+  const started = Date.now();
+  const parts: string[] = [
+    '# Benchmark results',
+    '',
+    `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${new Date().toISOString()}`,
+    '',
+  ];
+  let passed = true;
+  for (const section of SECTIONS.filter((s) => only.length === 0 || only.includes(s.name))) {
+    process.stderr.write(`bench: ${section.name}…\n`);
+    const result = section.run();
+    passed &&= result.passed;
+    parts.push(result.markdown, '');
+    process.stdout.write(`${result.markdown}\n\n`);
+  }
+  parts.push(`Total time: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  writeFileSync(join(__dirname, '..', '..', '..', 'bench', 'results.md'), `${parts.join('\n')}\n`);
+  process.stdout.write(`${passed ? 'All targets met.' : 'Some targets missed (MISS above).'}\nwritten to bench/results.md\n`);
+}
+
+main();

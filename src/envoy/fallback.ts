@@ -1,0 +1,144 @@
+import { upstreamAddress } from './clusters';
+import { clusterName, ENDPOINT_HEADER, fallbackClusterName, internalListenerName, viaClusterName } from './names';
+import type { Endpoint, EnvoyOptions, Json, Spec } from './types';
+import { protoDuration, secondsDuration, setHeader, typed } from './util';
+import { durationSeconds } from '../spec/primitives';
+
+/**
+ * Fallback endpoints (priority failover) with each endpoint keeping its own upstream settings.
+ *
+ * Why not an aggregate cluster: Envoy runs the upstream HTTP filters of the cluster the *route*
+ * names (envoyproxy/envoy#29318), so behind an aggregate every member would get the first
+ * member's credentials, and one route cannot rewrite Host and path per member. Instead, every
+ * member endpoint gets an internal listener (in-process, no socket) whose route sends to the
+ * endpoint's own cluster with its own TLS, credentials, Host and path; the route of an endpoint
+ * with fallbacks targets a priority cluster whose hosts are those listeners: priority 0 is the
+ * endpoint, 1 its first fallback, and so on.
+ *
+ * "Down" is decided by passive health checking (OUTLIER_DETECTION) on that cluster: a member
+ * whose requests fail 3 times in a row (5xx answers, or 502/503/504 from failing to connect,
+ * resets, timeouts) is ejected for 30 s (longer each time again), and its priority's traffic moves
+ * to the next member. A failing request itself is retried (when retries.attempts > 0) on the next
+ * priority at once (previous_priorities), never on the host that just failed.
+ */
+export const OUTLIER_DETECTION: Json = {
+  consecutive_5xx: 3,
+  consecutive_gateway_failure: 3,
+  enforcing_consecutive_gateway_failure: 100,
+  interval: '5s',
+  base_ejection_time: '30s',
+  // One host per priority: it must be ejectable, or failover never happens.
+  max_ejection_percent: 100,
+};
+
+const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+const ROUTER = 'envoy.extensions.filters.http.router.v3.Router';
+const INTERNAL_LISTENER = 'envoy.extensions.bootstrap.internal_listener.v3.InternalListener';
+
+export const hasFallbacks = (endpoint: Endpoint) => endpoint.fallbackEndpoints.length > 0;
+
+const internalAddress = (name: string) => ({ envoy_internal_address: { server_listener_name: internalListenerName(name) } });
+
+/** The endpoints a request for `endpoint` may reach, in priority order. */
+export function fallbackGroup(endpoint: Endpoint, spec: Spec): Endpoint[] {
+  const byName = new Map(spec.endpoints.map((e) => [e.name, e]));
+  return [endpoint, ...endpoint.fallbackEndpoints.map((f) => byName.get(f)!)];
+}
+
+/**
+ * Route action of the internal hop: the endpoint's own cluster, timeout, Host and path. No
+ * retries here: the outer route retries, on the next priority.
+ */
+export function endpointHop(endpoint: Endpoint, options: EnvoyOptions): Json {
+  const address = upstreamAddress(endpoint, options);
+  return {
+    cluster: clusterName(endpoint.name),
+    timeout: protoDuration(endpoint.timeout),
+    ...(address.authority && { host_rewrite_literal: address.authority }),
+    ...(address.basePath && { prefix_rewrite: `${address.basePath}/` }),
+  };
+}
+
+/** An endpoint's internal listener: everything it receives goes to the endpoint as configured. */
+export function internalListener(endpoint: Endpoint, options: EnvoyOptions, localReplyConfig: Json): Json {
+  const name = internalListenerName(endpoint.name);
+  return {
+    name,
+    address: internalAddress(endpoint.name),
+    internal_listener: {},
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: typed(HCM, {
+              stat_prefix: name,
+              codec_type: 'AUTO',
+              route_config: {
+                name,
+                virtual_hosts: [
+                  {
+                    name,
+                    domains: ['*'],
+                    routes: [
+                      {
+                        name,
+                        match: { prefix: '/' },
+                        route: endpointHop(endpoint, options),
+                        // The member that really answered (the outer route only adds it if absent).
+                        response_headers_to_add: [setHeader(ENDPOINT_HEADER, endpoint.name)],
+                      },
+                    ],
+                  },
+                ],
+              },
+              http_filters: [{ name: 'envoy.filters.http.router', typed_config: typed(ROUTER) }],
+              request_timeout: '0s',
+              stream_idle_timeout: secondsDuration(Math.max(300, durationSeconds(endpoint.timeout))),
+              // Request ids and forwarding headers were set by the public listener.
+              generate_request_id: false,
+              local_reply_config: localReplyConfig,
+            }),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The priority cluster of an endpoint with fallbacks: its members' internal listeners. */
+export function fallbackCluster(endpoint: Endpoint, spec: Spec): Json {
+  const name = fallbackClusterName(endpoint.name);
+  return {
+    name,
+    type: 'STATIC',
+    connect_timeout: '1s',
+    lb_policy: 'ROUND_ROBIN',
+    load_assignment: {
+      cluster_name: name,
+      endpoints: fallbackGroup(endpoint, spec).map((member, priority) => ({
+        ...(priority > 0 && { priority }),
+        lb_endpoints: [{ endpoint: { address: internalAddress(member.name) } }],
+      })),
+    },
+    outlier_detection: OUTLIER_DETECTION,
+  };
+}
+
+/** A single-host cluster to an endpoint's internal listener (a Weighted share that needs its own path). */
+export function viaCluster(endpoint: Endpoint): Json {
+  const name = viaClusterName(endpoint.name);
+  return {
+    name,
+    type: 'STATIC',
+    connect_timeout: '1s',
+    lb_policy: 'ROUND_ROBIN',
+    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: internalAddress(endpoint.name) } }] }] },
+  };
+}
+
+/** The bootstrap extension that internal listeners need. */
+export const INTERNAL_LISTENER_EXTENSION: Json = {
+  name: 'envoy.bootstrap.internal_listener',
+  typed_config: typed(INTERNAL_LISTENER),
+};

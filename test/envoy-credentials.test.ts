@@ -1,0 +1,135 @@
+import { parse } from 'yaml';
+import { envoyConfig, renderBootstrap } from '../src/envoy';
+import { SYSTEM_CA_BUNDLE } from '../src/envoy/clusters';
+import { credentialFilters } from '../src/envoy/credentials';
+import { renderGateway } from '../src/constructs';
+import { checkEnvoyMessage, walkEnvoyMessages } from './support/envoy';
+import { clusterNamed, upstreamFilter, upstreamFilterNames } from './support/envoy-config';
+import { canonical, OPTIONS, SPECS } from './support/envoy-specs';
+
+const config = envoyConfig(canonical('external'), OPTIONS);
+const bootstrap = config.bootstrap as Record<string, any>;
+
+describe('upstream credentials (credentialsRef)', () => {
+  test.each([
+    // provider -> the header and prefix its API expects (canonical defaults)
+    ['openai', 'Authorization', 'Bearer %REQ(Authorization)%', 'credential-openai-key-api-key'],
+    ['anthropic', 'x-api-key', undefined, 'credential-anthropic-key-key'],
+    ['azure', 'api-key', undefined, 'credential-azure-k'],
+  ])('%s: the key is injected into %s by its own cluster\'s upstream filters', (endpoint, header, rewritten, secretName) => {
+    const cluster = clusterNamed(bootstrap, `endpoint-${endpoint}`);
+    const filters = upstreamFilterNames(cluster);
+    expect(filters[0]).toBe('envoy.filters.http.credential_injector');
+    expect(filters[filters.length - 1]).toBe('envoy.filters.http.upstream_codec');
+    const injector = upstreamFilter(cluster, 'envoy.filters.http.credential_injector');
+    // Whatever the client sent in that header (e.g. its gateway key) is replaced; no key, no call.
+    expect(injector.overwrite).toBe(true);
+    expect(injector.allow_request_without_credential).toBe(false);
+    expect(injector.credential.typed_config.header).toBe(header);
+    expect(injector.credential.typed_config.credential.name).toBe(secretName);
+    if (rewritten) {
+      expect(filters).toEqual(['envoy.filters.http.credential_injector', 'envoy.filters.http.header_mutation', 'envoy.filters.http.upstream_codec']);
+      const mutation = upstreamFilter(cluster, 'envoy.filters.http.header_mutation').mutations.request_mutations[0].append;
+      expect(mutation).toEqual({ header: { key: header, value: rewritten }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
+    } else {
+      expect(filters).toHaveLength(2);
+    }
+  });
+
+  test('an endpoint without credentialsRef has no upstream filters', () => {
+    expect(upstreamFilterNames(clusterNamed(bootstrap, 'endpoint-plain'))).toEqual([]);
+  });
+
+  test('a "%" in the prefix is sent literally, not read as a format command', () => {
+    const filters = credentialFilters({ name: 's', key: 'k', header: 'Authorization', prefix: '100%ok ' });
+    expect((filters[1].typed_config as any).mutations.request_mutations[0].append.header.value).toBe('100%%ok %REQ(Authorization)%');
+  });
+
+  test('each SDS secret is a file next to envoy.json that names the mounted Secret key, and is a valid Envoy Secret', () => {
+    const injector = upstreamFilter(clusterNamed(bootstrap, 'endpoint-openai'), 'envoy.filters.http.credential_injector');
+    const sds = injector.credential.typed_config.credential.sds_config;
+    expect(sds).toEqual({ path_config_source: { path: '/etc/envoy/sds-openai-key-api-key.yaml' }, resource_api_version: 'V3' });
+    const file = parse(config.files['sds-openai-key-api-key.yaml']);
+    expect(file.resources).toHaveLength(1);
+    const [secret] = file.resources;
+    expect(secret).toEqual({
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+      name: 'credential-openai-key-api-key',
+      generic_secret: { secret: { filename: '/etc/aigateway/secrets/openai-key/api-key' } },
+    });
+    const { '@type': _type, ...body } = secret;
+    expect(checkEnvoyMessage('envoy.extensions.transport_sockets.tls.v3.Secret', body)).toEqual([]);
+    expect(Object.keys(config.files).sort()).toEqual(['sds-anthropic-key-key.yaml', 'sds-azure-k.yaml', 'sds-openai-key-api-key.yaml']);
+  });
+
+  test('the Secret keys to mount are reported once each, in the mount-path convention', () => {
+    expect(config.secretFiles).toEqual([
+      { secretName: 'openai-key', key: 'api-key', mountPath: '/etc/aigateway/secrets/openai-key' },
+      { secretName: 'anthropic-key', key: 'key', mountPath: '/etc/aigateway/secrets/anthropic-key' },
+      { secretName: 'azure', key: 'k', mountPath: '/etc/aigateway/secrets/azure' },
+    ]);
+    // A fallback group sharing one Secret key mounts it once.
+    expect(envoyConfig(canonical('everything'), OPTIONS).secretFiles).toEqual([
+      { secretName: 'openai-key', key: 'api-key', mountPath: '/etc/aigateway/secrets/openai-key' },
+    ]);
+  });
+
+  test('no DataSource in the bootstrap carries an inline or environment value: credentials are only ever files', () => {
+    for (const name of ['external', 'fallback', 'everything', 'jwt'] as const) {
+      const offenders: string[] = [];
+      walkEnvoyMessages(envoyConfig(canonical(name), OPTIONS).bootstrap, ({ type, value, path }) => {
+        if (type !== 'envoy.config.core.v3.DataSource') return;
+        if (['inline_string', 'inline_bytes', 'environment_variable'].some((k) => k in value)) offenders.push(path);
+      });
+      expect(offenders).toEqual([]);
+    }
+  });
+});
+
+describe('no secret value ever lands in the configuration or the manifests', () => {
+  // What the operator's Secrets hold; the spec only names them.
+  const SECRET_VALUES = ['sk-proj-FixtureOpenAIKey0123456789abcdef', 'sk-ant-api03-FixtureAnthropicKey0123456789', 'azure-fixture-key-5f0c1d2e3b4a'];
+
+  test.each(['external', 'fallback', 'everything'] as const)('%s: envoy.json, SDS files and every synthesized object', (name) => {
+    const { yaml, gateway } = renderGateway({ metadata: { name: 'gw', namespace: 'ai' }, spec: SPECS[name] as any });
+    const texts = [yaml, renderBootstrap(gateway.envoy.bootstrap), ...Object.values(gateway.envoy.files)];
+    for (const text of texts) {
+      for (const value of SECRET_VALUES) expect(text).not.toContain(value);
+      expect(text).not.toMatch(/sk-(proj|ant)-/);
+    }
+    // The ConfigMap carries the SDS files, which only name mounted paths.
+    expect(Object.keys(gateway.configMap.data ?? {}).sort()).toEqual(['envoy.json', ...Object.keys(gateway.envoy.files)].sort());
+  });
+});
+
+describe('upstream TLS for external URLs', () => {
+  test.each([
+    ['openai', 'api.openai.com', 443],
+    ['anthropic', 'api.anthropic.com', 443],
+    ['azure', 'my.openai.azure.com', 8443],
+  ])('%s: SNI and certificate checked against %s with the image\'s CA bundle', (endpoint, host, port) => {
+    const cluster = clusterNamed(bootstrap, `endpoint-${endpoint}`);
+    expect(cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: host, port_value: port });
+    const tls = cluster.transport_socket.typed_config;
+    expect(tls.sni).toBe(host);
+    expect(tls.common_tls_context.validation_context).toEqual({
+      trusted_ca: { filename: SYSTEM_CA_BUNDLE },
+      match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: host } }],
+    });
+    expect(SYSTEM_CA_BUNDLE).toBe('/etc/ssl/certs/ca-certificates.crt');
+  });
+
+  test('an http:// URL gets no TLS; in-cluster Services are STRICT_DNS by their cluster DNS name', () => {
+    expect(clusterNamed(bootstrap, 'endpoint-plain').transport_socket).toBeUndefined();
+    const header = envoyConfig(canonical('header'), OPTIONS).bootstrap as any;
+    const claude = clusterNamed(header, 'endpoint-anthropic-claude3');
+    expect(claude.type).toBe('STRICT_DNS');
+    expect(claude.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({
+      address: 'claude.models.svc.cluster.local',
+      port_value: 8080,
+    });
+    expect(clusterNamed(header, 'endpoint-openai-gpt4').load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address).toBe(
+      'openai-gpt4-svc.ai.svc.cluster.local',
+    );
+  });
+});

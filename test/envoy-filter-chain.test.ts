@@ -1,0 +1,69 @@
+/**
+ * The public listener's filter order, with every Lua converter replaced by a marker filter (the
+ * real ones live in src/envoy/lua and may still be stubs): where each one goes, and that their
+ * Secret files are passed on.
+ */
+import { envoyConfig } from '../src/envoy';
+import { hcmOf } from './support/envoy-config';
+import { canonical, OPTIONS } from './support/envoy-specs';
+
+jest.mock('../src/envoy/lua', () => {
+  const lua = (name: string, secret?: string) => () => ({
+    filter: { name: `lua-${name}` },
+    secretFiles: secret ? [{ secretName: secret, key: 'keys', mountPath: `/etc/aigateway/secrets/${secret}` }] : [],
+  });
+  return {
+    apiKeyAuthFilter: lua('api-key', 'client-keys'),
+    cacheFilter: lua('cache'),
+    promptFilter: lua('prompt'),
+    bodyRoutingFilter: lua('body-routing'),
+    usageFilter: lua('usage'),
+  };
+});
+
+const names = (spec: Parameters<typeof canonical>[0]) => {
+  const config = envoyConfig(canonical(spec), OPTIONS);
+  return { filters: hcmOf(config.bootstrap as any).http_filters.map((f: any) => f.name), config };
+};
+
+test('API-key auth, rate limit, cache, prompt, body routing, usage, router', () => {
+  const { filters, config } = names({
+    gatewayClassName: 'envoy',
+    endpoints: [{ name: 'llm', serviceRef: { name: 'llm' } }],
+    authentication: { type: 'APIKey', apiKeyRef: { name: 'client-keys', key: 'keys' } },
+    rateLimiting: { requestsPerMinute: 600 },
+  });
+  expect(filters).toEqual([
+    'lua-api-key',
+    'envoy.filters.http.local_ratelimit',
+    'lua-cache',
+    'lua-prompt',
+    'lua-body-routing',
+    'lua-usage',
+    'envoy.filters.http.router',
+  ]);
+  expect(config.secretFiles).toEqual([{ secretName: 'client-keys', key: 'keys', mountPath: '/etc/aigateway/secrets/client-keys' }]);
+  // Every feature has its filter, so nothing is reported as untranslated.
+  expect(config.warnings).toEqual([]);
+});
+
+test('JWT takes the auth place: jwt_authn first, and the API-key filter is not used', () => {
+  expect(names('everything').filters).toEqual([
+    'envoy.filters.http.jwt_authn',
+    'envoy.filters.http.local_ratelimit',
+    'lua-cache',
+    'lua-prompt',
+    'lua-body-routing',
+    'lua-usage',
+    'envoy.filters.http.router',
+  ]);
+});
+
+test('Lua filters and upstream credentials share the Secret list, each Secret key once', () => {
+  const { config } = names({
+    gatewayClassName: 'envoy',
+    endpoints: [{ name: 'llm', url: 'https://api.example.com', credentialsRef: { name: 'client-keys', key: 'keys' } }],
+    authentication: { type: 'APIKey', apiKeyRef: { name: 'client-keys', key: 'keys' } },
+  });
+  expect(config.secretFiles).toEqual([{ secretName: 'client-keys', key: 'keys', mountPath: '/etc/aigateway/secrets/client-keys' }]);
+});
