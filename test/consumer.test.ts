@@ -302,6 +302,9 @@ describe('the npm package, installed into a consumer project', () => {
     const job = objectsOfYaml(readFileSync(join(consumer, 'out-job', 'ai-apps.aigate-reconcile.job.k8s.yaml'), 'utf8'));
     expect(job.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'CronJob', 'Role', 'RoleBinding', 'ServiceAccount']);
     expectValidManifests(job);
+    // `aigate reconcile` loads @kubernetes/client-node (ESM) from the installed tree before it reads the kubeconfig.
+    const reconcile = spawnSync('npx', ['--no', '--', 'aigate', 'reconcile', '--kubeconfig', 'missing.yaml'], { cwd: consumer, env: userEnv(), encoding: 'utf8' });
+    expect([reconcile.status, reconcile.stderr]).toEqual([1, 'error: cannot load the kubeconfig: kubeconfig missing.yaml does not exist\n']);
 
     // The bin link itself, run directly: its shebang and mode make it a command.
     const printed = objectsOfYaml(run(join(consumer, 'node_modules', '.bin', 'aigate'), ['crd'], consumer).stdout);

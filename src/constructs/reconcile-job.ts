@@ -85,7 +85,7 @@ export interface ReconcileJobProps {
 }
 
 /** The packaged job script: dist/reconcile-job/aigate-reconcile.js.gz from `npm run build`. */
-export function reconcileJobBundle(): Buffer {
+function reconcileJobBundle(): Buffer {
   let dir = __dirname;
   for (let i = 0; i < 6; i++, dir = dirname(dir)) {
     const candidate = join(dir, 'dist', 'reconcile-job', `${BUNDLE_FILE}.gz`);
