@@ -98,21 +98,21 @@ export function toJson_AiGatewayResourceProps(obj: AiGatewayResourceProps | unde
  */
 export interface AiGatewayResourceSpec {
   /**
-   * Class of gateway implementation, e.g. "envoy" (kept for compatibility with the design; informational).
+   * Name of the gateway implementation, e.g. "envoy". Informational: the data plane is always the generated Envoy; the value stays on the resource for tools that group gateways by class.
    *
    * @schema AiGatewayResourceSpec#gatewayClassName
    */
   readonly gatewayClassName: string;
 
   /**
-   * Upstream AI/LLM services this gateway proxies to.
+   * Upstream AI/LLM services the gateway sends requests to, each an in-cluster Service or an external URL. Names must be unique.
    *
    * @schema AiGatewayResourceSpec#endpoints
    */
   readonly endpoints: AiGatewayResourceSpecEndpoints[];
 
   /**
-   * Rules for choosing the endpoint of each request.
+   * How each request chooses its endpoint. Required when there is more than one endpoint; with a single endpoint every request goes to it.
    *
    * @schema AiGatewayResourceSpec#modelRouting
    */
@@ -126,7 +126,7 @@ export interface AiGatewayResourceSpec {
   readonly authentication?: AiGatewayResourceSpecAuthentication;
 
   /**
-   * Local token-bucket rate limit; over the limit requests get 429.
+   * Token-bucket rate limit for the whole gateway; each Envoy replica enforces its share (rate and burst divided by the replica count). Requests over the limit get 429.
    *
    * @schema AiGatewayResourceSpec#rateLimiting
    */
@@ -147,14 +147,14 @@ export interface AiGatewayResourceSpec {
   readonly promptEngineering?: AiGatewayResourceSpecPromptEngineering;
 
   /**
-   * Access logs, metrics and tracing.
+   * Access log, metrics, tracing and usage headers. @default access log and metrics on; no tracing; no usage headers
    *
    * @schema AiGatewayResourceSpec#observability
    */
   readonly observability?: AiGatewayResourceSpecObservability;
 
   /**
-   * Expose the gateway through an Ingress.
+   * Expose the gateway outside the cluster through an Ingress in front of its Service. @default no Ingress
    *
    * @schema AiGatewayResourceSpec#ingress
    */
@@ -204,28 +204,28 @@ export interface AiGatewayResourceSpecEndpoints {
   readonly serviceRef?: AiGatewayResourceSpecEndpointsServiceRef;
 
   /**
-   * External provider base URL (TLS with SNI and Host rewrite for https). Exclusive with serviceRef.
+   * Base URL of an external provider, e.g. "https://api.openai.com". For https the gateway uses TLS with SNI and rewrites the Host header. Give either url or serviceRef.
    *
    * @schema AiGatewayResourceSpecEndpoints#url
    */
   readonly url?: string;
 
   /**
-   * Kind of model served. @default "LLM"
+   * Kind of model the endpoint serves; informational (shown by explain), not used for routing. @default "LLM"
    *
    * @schema AiGatewayResourceSpecEndpoints#modelType
    */
   readonly modelType?: AiGatewayResourceSpecEndpointsModelType;
 
   /**
-   * Provider, e.g. OpenAI, Anthropic, AzureOpenAI, HuggingFace. Decides the default credential header.
+   * Who serves the model, e.g. OpenAI, Anthropic, AzureOpenAI, vLLM, HuggingFace. Decides how credentialsRef is sent by default (Anthropic: x-api-key, AzureOpenAI: api-key, others: Authorization: Bearer); otherwise informational.
    *
    * @schema AiGatewayResourceSpecEndpoints#provider
    */
   readonly provider?: string;
 
   /**
-   * Model names this endpoint serves (RequestBody routing and status.deployedModels). @default [the endpoint name]
+   * Model names this endpoint serves; reported in status.deployedModels while the endpoint is reachable. @default [the endpoint name]
    *
    * @schema AiGatewayResourceSpecEndpoints#models
    */
@@ -260,7 +260,7 @@ export interface AiGatewayResourceSpecEndpoints {
   readonly retries?: AiGatewayResourceSpecEndpointsRetries;
 
   /**
-   * Endpoints to use, in order, while this one has no healthy upstream (priority failover).
+   * Names of other endpoints that take this endpoint's requests, in order, while it has no healthy upstream (priority failover).
    *
    * @schema AiGatewayResourceSpecEndpoints#fallbackEndpoints
    */
@@ -292,20 +292,20 @@ export function toJson_AiGatewayResourceSpecEndpoints(obj: AiGatewayResourceSpec
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Rules for choosing the endpoint of each request.
+ * How each request chooses its endpoint. Required when there is more than one endpoint; with a single endpoint every request goes to it.
  *
  * @schema AiGatewayResourceSpecModelRouting
  */
 export interface AiGatewayResourceSpecModelRouting {
   /**
-   * What selects the endpoint: a header, the path, the body's model field, or weights.
+   * What selects the endpoint: Header (exact value of a request header), Path (path prefix), RequestBody (the "model" field of the JSON body) or Weighted (random split by weight). Every rule uses the matcher of this strategy.
    *
    * @schema AiGatewayResourceSpecModelRouting#strategy
    */
   readonly strategy: AiGatewayResourceSpecModelRoutingStrategy;
 
   /**
-   * Rules, evaluated in order; the first match wins.
+   * Rules, evaluated in order; the first match wins. A last rule holding only defaultTargetEndpoint is the design's shorthand for the default.
    *
    * @schema AiGatewayResourceSpecModelRouting#rules
    */
@@ -342,21 +342,21 @@ export function toJson_AiGatewayResourceSpecModelRouting(obj: AiGatewayResourceS
  */
 export interface AiGatewayResourceSpecAuthentication {
   /**
-   * How clients authenticate.
+   * APIKey: clients send one of the keys of apiKeyRef. JWT: clients send a bearer token checked as jwtSpec says. None: no check.
    *
    * @schema AiGatewayResourceSpecAuthentication#type
    */
   readonly type: AiGatewayResourceSpecAuthenticationType;
 
   /**
-   * Reference to a key of a Secret in the gateway's namespace that holds the client API keys (one key per line).
+   * Secret key whose value lists the API keys clients may use, one per line. Required for type APIKey.
    *
    * @schema AiGatewayResourceSpecAuthentication#apiKeyRef
    */
   readonly apiKeyRef?: AiGatewayResourceSpecAuthenticationApiKeyRef;
 
   /**
-   * JWT validation parameters.
+   * How bearer tokens are checked: signature (keys from jwksUri), issuer and audience. Required for type JWT.
    *
    * @schema AiGatewayResourceSpecAuthentication#jwtSpec
    */
@@ -380,7 +380,7 @@ export function toJson_AiGatewayResourceSpecAuthentication(obj: AiGatewayResourc
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Local token-bucket rate limit; over the limit requests get 429.
+ * Token-bucket rate limit for the whole gateway; each Envoy replica enforces its share (rate and burst divided by the replica count). Requests over the limit get 429.
  *
  * @schema AiGatewayResourceSpecRateLimiting
  */
@@ -422,7 +422,7 @@ export function toJson_AiGatewayResourceSpecRateLimiting(obj: AiGatewayResourceS
  */
 export interface AiGatewayResourceSpecCachingStrategy {
   /**
-   * Exact: reuse the response of an identical earlier request.
+   * None: no caching. Exact: an identical earlier request's response is served again while it is fresh.
    *
    * @schema AiGatewayResourceSpecCachingStrategy#type
    */
@@ -466,7 +466,7 @@ export function toJson_AiGatewayResourceSpecCachingStrategy(obj: AiGatewayResour
  */
 export interface AiGatewayResourceSpecPromptEngineering {
   /**
-   * System message added to chat requests.
+   * Text of the system message put into chat requests where modificationType says.
    *
    * @schema AiGatewayResourceSpecPromptEngineering#systemPrompt
    */
@@ -512,7 +512,7 @@ export function toJson_AiGatewayResourceSpecPromptEngineering(obj: AiGatewayReso
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Access logs, metrics and tracing.
+ * Access log, metrics, tracing and usage headers. @default access log and metrics on; no tracing; no usage headers
  *
  * @schema AiGatewayResourceSpecObservability
  */
@@ -532,7 +532,7 @@ export interface AiGatewayResourceSpecObservability {
   readonly metrics?: boolean;
 
   /**
-   * OpenTelemetry tracing.
+   * Send OpenTelemetry traces of requests to an OTLP/gRPC collector. @default no tracing
    *
    * @schema AiGatewayResourceSpecObservability#tracing
    */
@@ -564,7 +564,7 @@ export function toJson_AiGatewayResourceSpecObservability(obj: AiGatewayResource
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Expose the gateway through an Ingress.
+ * Expose the gateway outside the cluster through an Ingress in front of its Service. @default no Ingress
  *
  * @schema AiGatewayResourceSpecIngress
  */
@@ -577,7 +577,7 @@ export interface AiGatewayResourceSpecIngress {
   readonly host: string;
 
   /**
-   * IngressClass name. @default the cluster default
+   * IngressClass that serves the Ingress, e.g. "nginx". @default the cluster default
    *
    * @schema AiGatewayResourceSpecIngress#className
    */
@@ -652,7 +652,7 @@ export function toJson_AiGatewayResourceSpecEndpointsServiceRef(obj: AiGatewayRe
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Kind of model served. @default "LLM"
+ * Kind of model the endpoint serves; informational (shown by explain), not used for routing. @default "LLM"
  *
  * @schema AiGatewayResourceSpecEndpointsModelType
  */
@@ -796,7 +796,7 @@ export function toJson_AiGatewayResourceSpecEndpointsRetries(obj: AiGatewayResou
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * What selects the endpoint: a header, the path, the body's model field, or weights.
+ * What selects the endpoint: Header (exact value of a request header), Path (path prefix), RequestBody (the "model" field of the JSON body) or Weighted (random split by weight). Every rule uses the matcher of this strategy.
  *
  * @schema AiGatewayResourceSpecModelRoutingStrategy
  */
@@ -853,7 +853,7 @@ export interface AiGatewayResourceSpecModelRoutingRules {
   readonly weight?: number;
 
   /**
-   * Endpoint that receives matching requests.
+   * Name of the endpoint (from spec.endpoints) that receives matching requests. Required except in a defaultTargetEndpoint rule.
    *
    * @schema AiGatewayResourceSpecModelRoutingRules#targetEndpoint
    */
@@ -888,7 +888,7 @@ export function toJson_AiGatewayResourceSpecModelRoutingRules(obj: AiGatewayReso
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * How clients authenticate.
+ * APIKey: clients send one of the keys of apiKeyRef. JWT: clients send a bearer token checked as jwtSpec says. None: no check.
  *
  * @schema AiGatewayResourceSpecAuthenticationType
  */
@@ -902,7 +902,7 @@ export enum AiGatewayResourceSpecAuthenticationType {
 }
 
 /**
- * Reference to a key of a Secret in the gateway's namespace that holds the client API keys (one key per line).
+ * Secret key whose value lists the API keys clients may use, one per line. Required for type APIKey.
  *
  * @schema AiGatewayResourceSpecAuthenticationApiKeyRef
  */
@@ -938,13 +938,13 @@ export function toJson_AiGatewayResourceSpecAuthenticationApiKeyRef(obj: AiGatew
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * JWT validation parameters.
+ * How bearer tokens are checked: signature (keys from jwksUri), issuer and audience. Required for type JWT.
  *
  * @schema AiGatewayResourceSpecAuthenticationJwtSpec
  */
 export interface AiGatewayResourceSpecAuthenticationJwtSpec {
   /**
-   * Expected "iss" claim.
+   * Value the token's "iss" claim must have, e.g. "https://auth.example.com/".
    *
    * @schema AiGatewayResourceSpecAuthenticationJwtSpec#issuer
    */
@@ -958,7 +958,7 @@ export interface AiGatewayResourceSpecAuthenticationJwtSpec {
   readonly jwksUri: string;
 
   /**
-   * Accepted "aud" values. @default any audience
+   * Values of the token's "aud" claim that are accepted; a token needs one of them. @default any audience
    *
    * @schema AiGatewayResourceSpecAuthenticationJwtSpec#audiences
    */
@@ -982,7 +982,7 @@ export function toJson_AiGatewayResourceSpecAuthenticationJwtSpec(obj: AiGateway
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Exact: reuse the response of an identical earlier request.
+ * None: no caching. Exact: an identical earlier request's response is served again while it is fresh.
  *
  * @schema AiGatewayResourceSpecCachingStrategyType
  */
@@ -1010,7 +1010,7 @@ export enum AiGatewayResourceSpecPromptEngineeringModificationType {
 }
 
 /**
- * OpenTelemetry tracing.
+ * Send OpenTelemetry traces of requests to an OTLP/gRPC collector. @default no tracing
  *
  * @schema AiGatewayResourceSpecObservabilityTracing
  */

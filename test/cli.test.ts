@@ -79,7 +79,7 @@ describe('aigate crd, validate, help, version', () => {
     expect(result.stderr).toContain('ai-apps/my-llm-gateway is valid');
   });
 
-  test.each([[['--help']], [['synth', '--help']], [['validate', '--help']], [['crd', '--help']]])('%j prints usage and exits 0', async (args) => {
+  test.each([[['--help']], [['synth', '--help']], [['validate', '--help']], [['crd', '--help']], [['init', '--help']], [['explain', '--help']]])('%j prints usage and exits 0', async (args) => {
     const result = await aigate(args);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: aigate/);

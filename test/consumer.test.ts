@@ -203,6 +203,7 @@ describe('the npm package, installed into a consumer project', () => {
       'README.md',
       'LICENSE',
       'CHANGELOG.md',
+      'docs/reference.md',
       ...readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).map((f) => `crds/${f}`),
       ...filesUnder(join(ROOT, 'dist', 'lib', 'src'), ROOT),
       ...filesUnder(join(ROOT, 'dist', 'lib', 'imports'), ROOT),

@@ -34,7 +34,7 @@ describe('examples', () => {
     expect(text).toContain('- defaultTargetEndpoint: openai-gpt4');
   });
 
-  test('examples/app.ts (the cdk8s app behind `npm run synth`) synthesizes valid objects', () => {
+  test('examples/app.ts (the cdk8s app behind `npm run synth`) synthesizes two gateways of one chart into valid objects', () => {
     const out = mkdtempSync(join(tmpdir(), 'aigate-app-'));
     const previous = process.env.CDK8S_OUTDIR;
     process.env.CDK8S_OUTDIR = out;
@@ -43,8 +43,11 @@ describe('examples', () => {
       const files = readdirSync(out).filter((f) => f.endsWith('.k8s.yaml'));
       expect(files.length).toBeGreaterThan(0);
       const objects = files.flatMap((f) => objectsOf(readFileSync(join(out, f), 'utf8')));
-      expect(objects.filter((o) => o.kind === 'AIGatewayResource')).not.toHaveLength(0);
+      expect(objects.filter((o) => o.kind === 'AIGatewayResource').map((o) => o.metadata.name).sort()).toEqual(['team-batch', 'team-llm']);
       expectValidManifests(objects);
+      // Two gateways in one chart: no object may take another's name.
+      const ids = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+      expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
     } finally {
       if (previous === undefined) delete process.env.CDK8S_OUTDIR;
       else process.env.CDK8S_OUTDIR = previous;

@@ -14,15 +14,15 @@ const CASES: [string, string[]][] = [
   ['negative-rate', ['23:24: spec.rateLimiting.requestsPerMinute: must be a positive whole number, found -5']],
   ['unknown-strategy', ['15:15: spec.modelRouting.strategy: must be one of Header, Path, RequestBody, Weighted; found "Random"']],
   ['wrong-type', ['24:12: spec.rateLimiting.burst: must be a number, found "lots"']],
-  ['missing-endpoints', ['6:3: spec.endpoints: is required']],
-  ['empty-endpoints', ['7:14: spec.endpoints: needs at least one endpoint']],
+  ['missing-endpoints', ['6:3: spec.endpoints: is required: a list']],
+  ['empty-endpoints', ['7:14: spec.endpoints: needs at least one endpoint, found an empty list']],
   ['bad-header-name', ['17:16: spec.modelRouting.rules[0].match: header name "X AI Model" is not a legal HTTP header name (no spaces; letters, digits and !#$%&\'*+-.^_`|~)']],
   ['bad-header-name-structured', ['18:17: spec.modelRouting.rules[0].header.name: must be a legal HTTP header name (letters, digits and !#$%&\'*+-.^_`|~, no spaces or colons), found "X-AI:Model"']],
-  ['shorthand-without-colon', ['19:16: spec.modelRouting.rules[1].match: must be "Header-Name: value" for strategy Header, e.g. "X-AI-Model: gpt-4"']],
+  ['shorthand-without-colon', ['19:16: spec.modelRouting.rules[1].match: must be "Header-Name: value" for strategy Header, e.g. "X-AI-Model: gpt-4"; found "X-AI-Model claude-3"']],
   ['apikey-without-secret', ['23:5: spec.authentication.apiKeyRef: is required for type APIKey: the Secret key that holds the accepted keys']],
   ['plaintext-secret', ['23:19: spec.promptEngineering.systemPrompt: looks like an OpenAI-style API key ("sk-…") in plain text; keep credentials in a Secret and reference it (credentialsRef, apiKeyRef)']],
   ['zero-weight', ['17:17: spec.modelRouting.rules[0].weight: must be a positive whole number, found 0']],
-  ['misspelled-field', ['15:5: spec.modelRouting.strategy: is required: one of Header, Path, RequestBody, Weighted', '15:5: spec.modelRouting.strategi: unknown field "strategi"']],
+  ['misspelled-field', ['15:5: spec.modelRouting.strategi: unknown field "strategi"; did you mean "strategy"?']],
   ['wrong-api-version', ['1:13: apiVersion: must be "gateway.example.com/v1", found "gateway.example.com/v1beta1"']],
   ['wrong-kind', ['2:7: kind: must be "AIGatewayResource", found "Deployment"']],
   ['service-and-url', ['8:7: spec.endpoints[0]: set either serviceRef (in-cluster Service) or url (external provider), not both']],
@@ -34,6 +34,17 @@ const CASES: [string, string[]][] = [
   ['bad-gateway-name', ['4:9: metadata.name: must be a DNS-1035 label: lower-case letters, digits and \'-\', starting with a letter (it names the gateway Service), found "Bad_Gateway"']],
   ['port-out-of-range', ['11:15: spec.endpoints[0].serviceRef.port: must be between 1 and 65535, found 70000']],
   ['jwt-over-http', ['26:16: spec.authentication.jwtSpec.jwksUri: must be an https:// URL of the JWKS document, found "http://issuer.example.com/jwks.json"']],
+  ['misspelled-target', ['20:25: spec.modelRouting.rules[1].targetEndpoint: "anthropic-cluade3" is not one of the endpoints [openai-gpt4, anthropic-claude3]; did you mean "anthropic-claude3"?']],
+  ['misspelled-default', ['21:32: spec.modelRouting.rules[2].defaultTargetEndpoint: "openai-gtp4" is not one of the endpoints [openai-gpt4, anthropic-claude3]; did you mean "openai-gpt4"?']],
+  ['misspelled-enum', ['11:18: spec.endpoints[0].modelType: must be one of LLM, Vision, Embedding, Audio, Image, Multimodal; found "llm"; did you mean "LLM"?']],
+  [
+    'several-problems',
+    [
+      '12:9: spec.endpoints[0].serviceRef.prot: unknown field "prot"; did you mean "port"?',
+      '22:25: spec.modelRouting.rules[1].targetEndpoint: "claude" is not one of the endpoints [openai-gpt4, anthropic-claude3]',
+      '25:24: spec.rateLimiting.requestsPerMinute: must be a number, found "1000"',
+    ],
+  ],
   ['unknown-fallback', ['14:27: spec.endpoints[1].fallbackEndpoints[0]: "mistral" is not one of the endpoints [openai-gpt4, anthropic-claude3]']],
 ];
 
@@ -65,9 +76,9 @@ describe('invalid gateway specs', () => {
   test('fails on several files at once and reports every problem of each', async () => {
     const result = await aigate(['validate', f('misspelled-field'), f('negative-rate'), f('wrong-kind')]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`${f('misspelled-field')}:15:5: spec.modelRouting.strategi: unknown field "strategi"`);
+    expect(result.stderr).toContain(`${f('misspelled-field')}:15:5: spec.modelRouting.strategi: unknown field "strategi"; did you mean "strategy"?`);
     expect(result.stderr).toContain(`${f('negative-rate')}:23:24:`);
     expect(result.stderr).toContain(`${f('wrong-kind')}:2:7:`);
-    expect(result.stderr).toContain('4 problems in 3 files; nothing was written');
+    expect(result.stderr).toContain('3 problems in 3 files; nothing was written');
   });
 });

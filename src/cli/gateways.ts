@@ -12,7 +12,7 @@ export interface LoadedGateway {
 }
 
 function problemAt(source: InputDocument, issue: SpecIssue): InputProblem {
-  const pos = locate(source.doc, source.lines, issue.path, issue.message.startsWith('unknown field'));
+  const pos = locate(source.doc, source.lines, issue.path, issue.atKey === true);
   return { file: source.file, line: pos?.line, col: pos?.col, message: `${formatPath(issue.path)}: ${issue.message}` };
 }
 
@@ -29,7 +29,9 @@ export function loadGateways(documents: readonly InputDocument[]): { gateways: L
     }
     const result = validateResource(raw);
     if (!result.ok) {
-      problems.push(...result.issues.map((issue) => problemAt(source, issue)));
+      // In the order of the file, as an editor shows them.
+      const found = result.issues.map((issue) => problemAt(source, issue));
+      problems.push(...found.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0)));
       continue;
     }
     const { name, namespace } = result.value.metadata;

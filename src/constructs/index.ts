@@ -7,6 +7,8 @@ export { labelsFor, objectMetadata, selectorLabels, type GatewayObjectContext } 
 export { renderGateway, type GatewayDocument, type RenderedManifest } from './manifests';
 export { NON_PUBLIC_CIDRS, type GatewayNetworkPolicyOptions } from './network-policy';
 export { SECRET_FILE_MODE, secretMounts, secretVolumeName, type SecretMount } from './secret-volumes';
+export { explainText, explainSteps, explainMermaid, type ExplainInput } from './explain';
+export { DEFAULT_REPLICAS } from '../envoy/rate-limit';
 export {
   ReconcileJob,
   type ReconcileJobProps,

@@ -72,18 +72,25 @@ export const endpointSchema = z
         message: 'must be an absolute http(s) URL without query or fragment, e.g. "https://api.openai.com"',
       })
       .optional()
-      .describe('External provider base URL (TLS with SNI and Host rewrite for https). Exclusive with serviceRef.'),
-    modelType: z.enum(MODEL_TYPES).optional().describe(`Kind of model served. @default "${DEFAULTS.modelType}"`),
+      .describe(
+        'Base URL of an external provider, e.g. "https://api.openai.com". For https the gateway uses TLS with SNI and rewrites the Host header. Give either url or serviceRef.',
+      ),
+    modelType: z
+      .enum(MODEL_TYPES)
+      .optional()
+      .describe(`Kind of model the endpoint serves; informational (shown by explain), not used for routing. @default "${DEFAULTS.modelType}"`),
     provider: z
       .string()
       .max(63)
       .optional()
-      .describe('Provider, e.g. OpenAI, Anthropic, AzureOpenAI, HuggingFace. Decides the default credential header.'),
+      .describe(
+        'Who serves the model, e.g. OpenAI, Anthropic, AzureOpenAI, vLLM, HuggingFace. Decides how credentialsRef is sent by default (Anthropic: x-api-key, AzureOpenAI: api-key, others: Authorization: Bearer); otherwise informational.',
+      ),
     models: z
       .array(z.string().min(1).max(256))
       .max(64)
       .optional()
-      .describe('Model names this endpoint serves (RequestBody routing and status.deployedModels). @default [the endpoint name]'),
+      .describe('Model names this endpoint serves; reported in status.deployedModels while the endpoint is reachable. @default [the endpoint name]'),
     costPerToken: costPerTokenSchema.optional(),
     credentialsRef: credentialsRefSchema.optional(),
     timeout: duration.optional().describe(`Timeout for a whole request to this endpoint. @default "${DEFAULTS.endpointTimeout}"`),
@@ -92,7 +99,7 @@ export const endpointSchema = z
       .array(dnsLabel())
       .max(8)
       .optional()
-      .describe('Endpoints to use, in order, while this one has no healthy upstream (priority failover).'),
+      .describe("Names of other endpoints that take this endpoint's requests, in order, while it has no healthy upstream (priority failover)."),
   })
   .describe('An upstream AI/LLM service: an in-cluster Service (serviceRef) or an external provider (url).')
   .meta(validations(ENDPOINT_RULES));

@@ -5,6 +5,7 @@ export type { CanonicalSpec, CanonicalEndpoint, CanonicalRule } from './normaliz
 export { validateSpec, validateResource, parseSpec, type Validated } from './validate';
 export { SpecValidationError, formatIssue, formatPath, issuesFromZod, type SpecIssue } from './issues';
 export { customResourceDefinition, openApiSchema, renderCrdYaml } from './crd';
+export { renderReference } from './reference';
 export { statusSchema, conditionSchema, type Condition, type GatewayStatus } from './status';
 export { DEFAULTS } from './defaults';
 export { secretKind } from './secrets';

@@ -11,20 +11,24 @@ const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[^\s?#]*)?(\?[^\s#]
 
 export const jwtSpecSchema = z
   .strictObject({
-    issuer: z.string().min(1).max(1024).describe('Expected "iss" claim.'),
+    issuer: z.string().min(1).max(1024).describe('Value the token\'s "iss" claim must have, e.g. "https://auth.example.com/".'),
     jwksUri: z
       .string()
       .max(2048)
       .regex(HTTPS_URL, { message: 'must be an https:// URL of the JWKS document' })
       .describe('HTTPS URL of the JSON Web Key Set used to verify signatures.'),
-    audiences: z.array(z.string().min(1).max(1024)).max(32).optional().describe('Accepted "aud" values. @default any audience'),
+    audiences: z.array(z.string().min(1).max(1024)).max(32).optional().describe('Values of the token\'s "aud" claim that are accepted; a token needs one of them. @default any audience'),
   })
-  .describe('JWT validation parameters.');
+  .describe('How bearer tokens are checked: signature (keys from jwksUri), issuer and audience. Required for type JWT.');
 
 export const authenticationSchema = z
   .strictObject({
-    type: z.enum(AUTH_TYPES).describe('How clients authenticate.'),
-    apiKeyRef: secretKeyRef('client API keys (one key per line)').optional(),
+    type: z
+      .enum(AUTH_TYPES)
+      .describe('APIKey: clients send one of the keys of apiKeyRef. JWT: clients send a bearer token checked as jwtSpec says. None: no check.'),
+    apiKeyRef: secretKeyRef('client API keys (one key per line)')
+      .optional()
+      .describe('Secret key whose value lists the API keys clients may use, one per line. Required for type APIKey.'),
     jwtSpec: jwtSpecSchema.optional(),
   })
   .describe('How clients authenticate to the gateway.')
@@ -46,11 +50,13 @@ export const rateLimitingSchema = z
       .optional()
       .describe('Requests admitted at once before the sustained rate applies. @default requestsPerMinute / 60, at least 1'),
   })
-  .describe('Local token-bucket rate limit; over the limit requests get 429.');
+  .describe(
+    'Token-bucket rate limit for the whole gateway; each Envoy replica enforces its share (rate and burst divided by the replica count). Requests over the limit get 429.',
+  );
 
 export const cachingStrategySchema = z
   .strictObject({
-    type: z.enum(CACHE_TYPES).describe('Exact: reuse the response of an identical earlier request.'),
+    type: z.enum(CACHE_TYPES).describe("None: no caching. Exact: an identical earlier request's response is served again while it is fresh."),
     ttlSeconds: z.number().int().min(1).max(86400).optional().describe(`How long an entry is served. @default ${DEFAULTS.cacheTtlSeconds}`),
     maxEntries: z.number().int().min(1).max(100000).optional().describe(`Entries kept per Envoy worker. @default ${DEFAULTS.cacheMaxEntries}`),
   })
@@ -60,7 +66,7 @@ const TEMPLATE_NAME = /^[A-Za-z0-9][-_A-Za-z0-9]*$/;
 
 export const promptEngineeringSchema = z
   .strictObject({
-    systemPrompt: z.string().max(32768).optional().describe('System message added to chat requests.'),
+    systemPrompt: z.string().max(32768).optional().describe('Text of the system message put into chat requests where modificationType says.'),
     templates: z
       .record(
         z.string().max(63).regex(TEMPLATE_NAME, { message: "must use letters, digits, '-' and '_'" }),
@@ -95,18 +101,18 @@ export const observabilitySchema = z
         samplingPercent: z.number().min(0).max(100).optional().describe(`Share of requests traced. @default ${DEFAULTS.tracingSamplingPercent}`),
       })
       .optional()
-      .describe('OpenTelemetry tracing.'),
+      .describe('Send OpenTelemetry traces of requests to an OTLP/gRPC collector. @default no tracing'),
     usageHeaders: z
       .boolean()
       .optional()
       .describe(`Add x-ai-usage-* response headers with tokens and cost (non-streaming responses). @default ${DEFAULTS.usageHeaders}`),
   })
-  .describe('Access logs, metrics and tracing.');
+  .describe('Access log, metrics, tracing and usage headers. @default access log and metrics on; no tracing; no usage headers');
 
 export const ingressSchema = z
   .strictObject({
     host: dnsSubdomain().describe('Host name the Ingress serves.'),
-    className: dnsLabel().optional().describe('IngressClass name. @default the cluster default'),
+    className: dnsLabel().optional().describe('IngressClass that serves the Ingress, e.g. "nginx". @default the cluster default'),
     tlsSecretName: dnsSubdomain().optional().describe('TLS Secret for the host. @default no TLS'),
   })
-  .describe('Expose the gateway through an Ingress.');
+  .describe('Expose the gateway outside the cluster through an Ingress in front of its Service. @default no Ingress');

@@ -50,7 +50,9 @@ export const routingRuleSchema = z
       .max(1000000, { message: 'must be at most 1000000' })
       .optional()
       .describe('Relative share of requests sent to the target endpoint (strategy Weighted).'),
-    targetEndpoint: dnsLabel().optional().describe('Endpoint that receives matching requests.'),
+    targetEndpoint: dnsLabel()
+      .optional()
+      .describe('Name of the endpoint (from spec.endpoints) that receives matching requests. Required except in a defaultTargetEndpoint rule.'),
     defaultTargetEndpoint: dnsLabel()
       .optional()
       .describe('Shorthand for modelRouting.defaultTargetEndpoint, written as the last rule.'),
@@ -60,13 +62,21 @@ export const routingRuleSchema = z
 
 export const modelRoutingSchema = z
   .strictObject({
-    strategy: z.enum(ROUTING_STRATEGIES).describe('What selects the endpoint: a header, the path, the body\'s model field, or weights.'),
-    rules: z.array(routingRuleSchema).max(256).optional().describe('Rules, evaluated in order; the first match wins.'),
+    strategy: z
+      .enum(ROUTING_STRATEGIES)
+      .describe(
+        'What selects the endpoint: Header (exact value of a request header), Path (path prefix), RequestBody (the "model" field of the JSON body) or Weighted (random split by weight). Every rule uses the matcher of this strategy.',
+      ),
+    rules: z
+      .array(routingRuleSchema)
+      .max(256)
+      .optional()
+      .describe("Rules, evaluated in order; the first match wins. A last rule holding only defaultTargetEndpoint is the design's shorthand for the default."),
     defaultTargetEndpoint: dnsLabel()
       .optional()
       .describe('Endpoint for requests no rule matches. @default none: unmatched requests get a JSON 404'),
   })
-  .describe('Rules for choosing the endpoint of each request.')
+  .describe('How each request chooses its endpoint. Required when there is more than one endpoint; with a single endpoint every request goes to it.')
   .meta(validations(ROUTING_RULES));
 
 export type RoutingRuleInput = z.input<typeof routingRuleSchema>;

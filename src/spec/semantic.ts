@@ -1,214 +1,116 @@
-import type { z } from 'zod';
-import type { baseSpecSchema } from './shape';
-import { parseShorthand, type RuleMatcher } from './shorthand';
+import { AUTH_TYPES, MODIFICATION_TYPES } from './policies';
 import { secretKind, stringsIn } from './secrets';
+import { routingIssues } from './semantic-routing';
+import { type CheckContext, isRecord, notAnEndpoint, oneOf, type Path, q, type Rec, type SpecIssue } from './semantic-context';
 import { parseTemplate } from './templates';
 
-/** A problem found in a spec: where (path below `spec`) and what is expected. */
-export interface SpecIssue {
-  readonly path: (string | number)[];
-  readonly message: string;
-}
+export type { SpecIssue } from './semantic-context';
 
-type ParsedSpec = z.output<typeof baseSpecSchema>;
-
-const MATCHER_FIELD: Record<string, keyof RuleMatcher | 'weight'> = {
-  Header: 'header',
-  Path: 'pathPrefix',
-  RequestBody: 'model',
-  Weighted: 'weight',
-};
-
-function list(names: string[]): string {
-  return `[${names.join(', ')}]`;
-}
-
-/** Checks that span fields: references, uniqueness, strategy/rule agreement, secrets. */
-export function semanticIssues(spec: ParsedSpec): SpecIssue[] {
+/**
+ * Checks that span fields: references, uniqueness, strategy/rule agreement, secrets. `spec` may
+ * be partially invalid (see CheckContext); for a spec that passed its shape checks, pass nothing.
+ */
+export function semanticIssues(spec: unknown, reported: (path: Path) => boolean = () => false): SpecIssue[] {
+  if (!isRecord(spec)) return [];
+  const endpoints = Array.isArray(spec.endpoints) ? spec.endpoints : [];
+  const usable = endpoints.map((e, i) => (isRecord(e) && typeof e.name === 'string' && !reported(['endpoints', i, 'name']) ? e.name : undefined));
+  const names = usable.filter((n): n is string => n !== undefined);
+  const ctx: CheckContext = { reported, names, namesComplete: names.length === usable.length };
   return [
-    ...endpointIssues(spec),
-    ...routingIssues(spec),
-    ...authenticationIssues(spec),
-    ...promptIssues(spec),
+    ...endpointIssues(endpoints, ctx),
+    ...routingIssues(spec, endpoints.length, ctx),
+    ...authenticationIssues(spec, ctx),
+    ...promptIssues(spec, ctx),
     ...plaintextSecretIssues(spec),
   ];
 }
 
-function endpointIssues(spec: ParsedSpec): SpecIssue[] {
+function endpointIssues(endpoints: unknown[], { reported, names, namesComplete }: CheckContext): SpecIssue[] {
   const issues: SpecIssue[] = [];
-  const names = spec.endpoints.map((e) => e.name);
   const firstIndex = new Map<string, number>();
-  spec.endpoints.forEach((endpoint, i) => {
+  endpoints.forEach((endpoint, i) => {
+    if (!isRecord(endpoint)) return;
     const at = ['endpoints', i];
-    const first = firstIndex.get(endpoint.name);
-    if (first !== undefined) {
-      issues.push({ path: [...at, 'name'], message: `duplicate endpoint name "${endpoint.name}" (also endpoints[${first}]); names must be unique` });
-    } else {
-      firstIndex.set(endpoint.name, i);
+    const name = endpoint.name;
+    if (typeof name === 'string' && !reported([...at, 'name'])) {
+      const first = firstIndex.get(name);
+      if (first !== undefined) {
+        issues.push({ path: [...at, 'name'], message: `duplicate endpoint name ${q(name)} (also endpoints[${first}]); names must be unique` });
+      } else {
+        firstIndex.set(name, i);
+      }
     }
-    if (endpoint.serviceRef && endpoint.url) {
+    if (endpoint.serviceRef !== undefined && endpoint.url !== undefined) {
       issues.push({ path: at, message: 'set either serviceRef (in-cluster Service) or url (external provider), not both' });
-    } else if (!endpoint.serviceRef && !endpoint.url) {
+    } else if (endpoint.serviceRef === undefined && endpoint.url === undefined) {
       issues.push({ path: at, message: 'needs serviceRef (in-cluster Service) or url (external provider)' });
     }
-    (endpoint.fallbackEndpoints ?? []).forEach((fallback, j) => {
+    const fallbacks = Array.isArray(endpoint.fallbackEndpoints) ? endpoint.fallbackEndpoints : [];
+    fallbacks.forEach((fallback, j) => {
       const path = [...at, 'fallbackEndpoints', j];
-      if (fallback === endpoint.name) {
-        issues.push({ path, message: `an endpoint cannot be its own fallback ("${fallback}")` });
+      if (typeof fallback !== 'string' || reported(path)) return;
+      if (fallback === name) {
+        issues.push({ path, message: `an endpoint cannot be its own fallback (${q(fallback)})` });
       } else if (!names.includes(fallback)) {
-        issues.push({ path, message: `"${fallback}" is not one of the endpoints ${list(names)}` });
-      } else if (endpoint.fallbackEndpoints!.indexOf(fallback) !== j) {
-        issues.push({ path, message: `"${fallback}" is listed twice` });
+        if (!namesComplete) return;
+        issues.push({ path, message: notAnEndpoint(fallback, names, names.filter((n) => n !== name)) });
+      } else if (fallbacks.indexOf(fallback) !== j) {
+        issues.push({ path, message: `${q(fallback)} is listed twice` });
       }
     });
   });
   return issues;
 }
 
-function routingIssues(spec: ParsedSpec): SpecIssue[] {
-  const issues: SpecIssue[] = [];
-  const names = spec.endpoints.map((e) => e.name);
-  const routing = spec.modelRouting;
-  // With no endpoints there is nothing to route to; the endpoints error says it all.
-  if (names.length === 0) return issues;
-  if (!routing) {
-    if (spec.endpoints.length > 1) {
-      issues.push({
-        path: ['modelRouting'],
-        message: `is required when there is more than one endpoint (${list(names)}): which one should receive requests?`,
-      });
-    }
-    return issues;
-  }
-  const checkTarget = (path: (string | number)[], target: string) => {
-    if (!names.includes(target)) issues.push({ path, message: `"${target}" is not one of the endpoints ${list(names)}` });
-  };
-  const rules = routing.rules ?? [];
-  const strategy = routing.strategy;
-  const expected = MATCHER_FIELD[strategy];
-  const seen = new Map<string, number>();
-  let defaults = routing.defaultTargetEndpoint !== undefined ? 1 : 0;
-  if (routing.defaultTargetEndpoint !== undefined) checkTarget(['modelRouting', 'defaultTargetEndpoint'], routing.defaultTargetEndpoint);
-
-  rules.forEach((rule, i) => {
-    const at = ['modelRouting', 'rules', i];
-    const given = Object.keys(rule).filter((k) => (rule as Record<string, unknown>)[k] !== undefined);
-    if (rule.defaultTargetEndpoint !== undefined) {
-      defaults++;
-      checkTarget([...at, 'defaultTargetEndpoint'], rule.defaultTargetEndpoint);
-      const others = given.filter((k) => k !== 'defaultTargetEndpoint');
-      if (others.length > 0) issues.push({ path: at, message: `a defaultTargetEndpoint rule takes no other fields (found ${others.join(', ')})` });
-      if (i !== rules.length - 1) issues.push({ path: at, message: 'the defaultTargetEndpoint rule must be the last rule (it applies when no other rule matches)' });
-      return;
-    }
-    if (rule.targetEndpoint === undefined) {
-      issues.push({ path: [...at, 'targetEndpoint'], message: 'is required: the endpoint that receives matching requests' });
-    } else {
-      checkTarget([...at, 'targetEndpoint'], rule.targetEndpoint);
-    }
-    const matchers = given.filter((k) => ['match', 'header', 'pathPrefix', 'model', 'weight'].includes(k));
-    const wrong = matchers.filter((k) => k !== 'match' && k !== expected);
-    for (const k of wrong) {
-      issues.push({ path: [...at, k], message: `is not used by strategy ${strategy}; use ${expected}${strategy === 'Weighted' ? '' : ' or match'}` });
-    }
-    if (wrong.length > 0) return;
-    if (rule.match !== undefined && (rule as Record<string, unknown>)[expected] !== undefined) {
-      issues.push({ path: [...at, 'match'], message: `give either match or ${expected}, not both` });
-      return;
-    }
-    let key: string | undefined;
-    if (rule.match !== undefined) {
-      const parsed = parseShorthand(strategy, rule.match);
-      if ('error' in parsed) {
-        issues.push({ path: [...at, 'match'], message: parsed.error });
-        return;
-      }
-      key = matcherKey(parsed.matcher);
-    } else if (strategy === 'Weighted') {
-      if (rule.weight === undefined) issues.push({ path: [...at, 'weight'], message: 'is required for strategy Weighted' });
-      key = rule.targetEndpoint ? `weighted:${rule.targetEndpoint}` : undefined;
-    } else if ((rule as Record<string, unknown>)[expected] === undefined) {
-      issues.push({ path: at, message: `needs ${expected} or match for strategy ${strategy}` });
-      return;
-    } else {
-      key = matcherKey(rule as RuleMatcher);
-    }
-    if (key !== undefined) {
-      const earlier = seen.get(key);
-      if (earlier !== undefined) {
-        issues.push({
-          path: at,
-          message:
-            strategy === 'Weighted'
-              ? `endpoint "${rule.targetEndpoint}" already has a weight in rules[${earlier}]`
-              : `matches the same requests as rules[${earlier}], so it can never apply`,
-        });
-      } else {
-        seen.set(key, i);
-      }
-    }
-  });
-
-  if (defaults > 1) issues.push({ path: ['modelRouting'], message: 'has more than one default target endpoint; keep one' });
-  if (strategy === 'Weighted') {
-    if (rules.length === 0) issues.push({ path: ['modelRouting', 'rules'], message: 'needs at least one rule with a weight for strategy Weighted' });
-    if (defaults > 0) issues.push({ path: ['modelRouting'], message: 'strategy Weighted sends every request to a weighted endpoint; a default target is never used' });
-  } else if (rules.length === 0 && defaults === 0) {
-    issues.push({ path: ['modelRouting', 'rules'], message: 'needs at least one rule or a defaultTargetEndpoint' });
-  }
-  return issues;
-}
-
-function matcherKey(m: RuleMatcher): string {
-  if (m.header) return `header:${m.header.name.toLowerCase()}:${m.header.value}`;
-  if (m.pathPrefix !== undefined) return `path:${m.pathPrefix}`;
-  return `model:${m.model}`;
-}
-
-function authenticationIssues(spec: ParsedSpec): SpecIssue[] {
+function authenticationIssues(spec: Rec, { reported }: CheckContext): SpecIssue[] {
   const auth = spec.authentication;
-  if (!auth) return [];
-  const issues: SpecIssue[] = [];
   const at = ['authentication'];
-  if (auth.type === 'APIKey' && !auth.apiKeyRef) {
+  if (!isRecord(auth) || reported([...at, 'type'])) return [];
+  const type = oneOf(AUTH_TYPES, auth.type);
+  if (!type) return [];
+  const issues: SpecIssue[] = [];
+  if (type === 'APIKey' && auth.apiKeyRef === undefined) {
     issues.push({ path: [...at, 'apiKeyRef'], message: 'is required for type APIKey: the Secret key that holds the accepted keys' });
   }
-  if (auth.type === 'JWT' && !auth.jwtSpec) {
+  if (type === 'JWT' && auth.jwtSpec === undefined) {
     issues.push({ path: [...at, 'jwtSpec'], message: 'is required for type JWT: issuer and jwksUri' });
   }
-  if (auth.type !== 'APIKey' && auth.apiKeyRef) {
-    issues.push({ path: [...at, 'apiKeyRef'], message: `is only used with type APIKey (type is ${auth.type})` });
+  if (type !== 'APIKey' && auth.apiKeyRef !== undefined) {
+    issues.push({ path: [...at, 'apiKeyRef'], message: `is only used with type APIKey (type is ${type})` });
   }
-  if (auth.type !== 'JWT' && auth.jwtSpec) {
-    issues.push({ path: [...at, 'jwtSpec'], message: `is only used with type JWT (type is ${auth.type})` });
+  if (type !== 'JWT' && auth.jwtSpec !== undefined) {
+    issues.push({ path: [...at, 'jwtSpec'], message: `is only used with type JWT (type is ${type})` });
   }
   return issues;
 }
 
-function promptIssues(spec: ParsedSpec): SpecIssue[] {
+function promptIssues(spec: Rec, { reported }: CheckContext): SpecIssue[] {
   const prompt = spec.promptEngineering;
-  if (!prompt) return [];
+  if (!isRecord(prompt)) return [];
   const issues: SpecIssue[] = [];
   const at = ['promptEngineering'];
-  const templates = prompt.templates ?? {};
+  const templates = isRecord(prompt.templates) ? prompt.templates : {};
   for (const [name, text] of Object.entries(templates)) {
+    if (typeof text !== 'string' || reported([...at, 'templates', name])) continue;
     const check = parseTemplate(text);
     if (check.error) issues.push({ path: [...at, 'templates', name], message: check.error });
   }
-  const type = prompt.modificationType;
-  if (type === 'Transform' && Object.keys(templates).length === 0) {
+  if (prompt.modificationType !== undefined && reported([...at, 'modificationType'])) return issues;
+  const type = oneOf(MODIFICATION_TYPES, prompt.modificationType);
+  const templateCount = Object.keys(templates).length;
+  if (type === 'Transform' && templateCount === 0 && !reported([...at, 'templates'])) {
     issues.push({ path: [...at, 'templates'], message: 'needs at least one template for modificationType Transform' });
   }
   if (type !== undefined && type !== 'Transform' && prompt.systemPrompt === undefined) {
     issues.push({ path: [...at, 'systemPrompt'], message: `is required for modificationType ${type}` });
   }
-  if (type === undefined && prompt.systemPrompt === undefined && Object.keys(templates).length === 0) {
+  if (type === undefined && prompt.systemPrompt === undefined && templateCount === 0 && !reported([...at, 'templates'])) {
     issues.push({ path: at, message: 'set systemPrompt or templates (or remove promptEngineering)' });
   }
   return issues;
 }
 
-function plaintextSecretIssues(spec: ParsedSpec): SpecIssue[] {
+function plaintextSecretIssues(spec: Rec): SpecIssue[] {
   const issues: SpecIssue[] = [];
   for (const [path, text] of stringsIn(spec)) {
     const kind = secretKind(text);

@@ -21,12 +21,14 @@ export const baseSpecSchema = z
       .string()
       .min(1, { message: 'must not be empty' })
       .max(253)
-      .describe('Class of gateway implementation, e.g. "envoy" (kept for compatibility with the design; informational).'),
+      .describe(
+        'Name of the gateway implementation, e.g. "envoy". Informational: the data plane is always the generated Envoy; the value stays on the resource for tools that group gateways by class.',
+      ),
     endpoints: z
       .array(endpointSchema)
       .min(1, { message: 'needs at least one endpoint' })
       .max(64, { message: 'at most 64 endpoints' })
-      .describe('Upstream AI/LLM services this gateway proxies to.')
+      .describe('Upstream AI/LLM services the gateway sends requests to, each an in-cluster Service or an external URL. Names must be unique.')
       .meta({ ...validations(ENDPOINTS_RULES), 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] }),
     modelRouting: modelRoutingSchema.optional(),
     authentication: authenticationSchema.optional(),

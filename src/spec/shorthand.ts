@@ -1,4 +1,5 @@
 import { HTTP_TOKEN } from './primitives';
+import { quoteSafely, secretKind } from './secrets';
 import type { RoutingStrategy } from './routing';
 
 /** A rule's matcher in structured form: exactly one of the keys is set. */
@@ -20,24 +21,26 @@ export function parseShorthand(strategy: RoutingStrategy, match: string): Shorth
     case 'Header': {
       const colon = text.indexOf(':');
       if (colon <= 0) {
-        return { error: 'must be "Header-Name: value" for strategy Header, e.g. "X-AI-Model: gpt-4"' };
+        return { error: `must be "Header-Name: value" for strategy Header, e.g. "X-AI-Model: gpt-4"; found ${quoteSafely(match)}` };
       }
       const name = text.slice(0, colon).trim();
       const value = text.slice(colon + 1).trim();
       if (!HTTP_TOKEN.test(name)) {
-        return { error: `header name ${JSON.stringify(name)} is not a legal HTTP header name (no spaces; letters, digits and !#$%&'*+-.^_\`|~)` };
+        return { error: `header name ${quoteSafely(name)} is not a legal HTTP header name (no spaces; letters, digits and !#$%&'*+-.^_\`|~)` };
       }
-      if (value.length === 0) return { error: `header ${name} needs a value after the colon, e.g. "${name}: gpt-4"` };
+      if (value.length === 0) {
+        return { error: secretKind(name) ? 'needs a value after the colon' : `header ${name} needs a value after the colon, e.g. "${name}: gpt-4"` };
+      }
       if (/[\x00-\x1f\x7f]/.test(value)) return { error: 'header value must not contain control characters' };
       return { matcher: { header: { name, value } } };
     }
     case 'Path':
       if (!/^\/[^\s?#]*$/.test(text)) {
-        return { error: 'must be a path prefix starting with "/" for strategy Path, e.g. "/v1/openai"' };
+        return { error: `must be a path prefix starting with "/" for strategy Path, e.g. "/v1/openai"; found ${quoteSafely(match)}` };
       }
       return { matcher: { pathPrefix: text } };
     case 'RequestBody':
-      if (text.length === 0) return { error: 'must be a model name for strategy RequestBody, e.g. "gpt-4"' };
+      if (text.length === 0) return { error: `must be a model name for strategy RequestBody, e.g. "gpt-4"; found ${quoteSafely(match)}` };
       return { matcher: { model: text } };
     case 'Weighted':
       return { error: 'strategy Weighted does not use match; give each rule a weight' };

@@ -6,13 +6,13 @@ export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly
 /** Validates a `spec` (paths in issues start with "spec"). Never throws for bad input. */
 export function validateSpec(input: unknown): Validated<AIGatewaySpec> {
   const result = aiGatewaySpecSchema.safeParse(input, { reportInput: true });
-  return result.success ? { ok: true, value: result.data } : { ok: false, issues: issuesFromZod(result.error, ['spec']) };
+  return result.success ? { ok: true, value: result.data } : { ok: false, issues: issuesFromZod(result.error, ['spec'], aiGatewaySpecSchema) };
 }
 
 /** Validates a whole AIGatewayResource document (apiVersion, kind, metadata, spec, status). */
 export function validateResource(input: unknown): Validated<AIGatewayResource> {
   const result = aiGatewayResourceSchema.safeParse(input, { reportInput: true });
-  return result.success ? { ok: true, value: result.data } : { ok: false, issues: issuesFromZod(result.error) };
+  return result.success ? { ok: true, value: result.data } : { ok: false, issues: issuesFromZod(result.error, [], aiGatewayResourceSchema) };
 }
 
 /** Like validateSpec, but throws a SpecValidationError listing every problem. */
