@@ -12,4 +12,6 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose)/)'],
   testTimeout: 60000,
+  // The ReconcileJob construct embeds the esbuild bundle of src/reconcile: build it fresh for every run.
+  globalSetup: '<rootDir>/test/support/global-setup.js',
 };

@@ -1,7 +1,7 @@
 // A TypeScript cdk8s app: `npm run synth` (cdk8s synth) writes its manifests to dist/manifests.
 // Two gateways in one chart share endpoint definitions: typed objects, written once.
 import { App, Chart } from 'cdk8s';
-import { AIGateway, type AIGatewaySpecInput } from '../src';
+import { AIGateway, ReconcileJob, type AIGatewaySpecInput } from '../src';
 
 type Endpoint = AIGatewaySpecInput['endpoints'][number];
 
@@ -60,5 +60,8 @@ const batch = new AIGateway(chart, 'batch', {
   },
 });
 batch.addIngress({ host: 'batch-llm.example.com', className: 'nginx' });
+
+// One reconcile job per namespace writes the status of every gateway in it.
+new ReconcileJob(chart, 'reconcile');
 
 app.synth();

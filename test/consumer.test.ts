@@ -207,9 +207,12 @@ describe('the npm package, installed into a consumer project', () => {
       ...readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).map((f) => `crds/${f}`),
       ...filesUnder(join(ROOT, 'dist', 'lib', 'src'), ROOT),
       ...filesUnder(join(ROOT, 'dist', 'lib', 'imports'), ROOT),
+      // The reconcile job's script, gzipped: the ReconcileJob construct puts it in a ConfigMap.
+      ...filesUnder(join(ROOT, 'dist', 'reconcile-job'), ROOT).filter((f) => f.endsWith('.js.gz')),
     ].sort();
     expect(packed).toEqual(expected);
-    expect(packed.filter((p) => !/\.(js|d\.ts|lua|yaml|md|json)$|^LICENSE$/.test(p))).toEqual([]);
+    expect(packed).toContain('dist/reconcile-job/aigate-reconcile.js.gz');
+    expect(packed.filter((p) => !/\.(js|d\.ts|lua|yaml|md|json|js\.gz)$|^LICENSE$/.test(p))).toEqual([]);
     expect(packed.filter((p) => p.endsWith('.d.ts'))).toContain('dist/lib/imports/gateway.example.com.d.ts');
     for (const bin of Object.values(PKG.bin)) {
       const entry = pack.files.find((f) => f.path === bin.replace(/^\.\//, ''));
@@ -294,6 +297,15 @@ describe('the npm package, installed into a consumer project', () => {
     const objects = files.flatMap((f) => objectsOfYaml(readFileSync(join(consumer, 'out', f), 'utf8')));
     expect(objects.filter((o) => o.kind === 'AIGatewayResource')).toHaveLength(2);
     expectValidManifests(objects);
+
+    // The reconcile job's objects come from the installed package too (its script is found beside it).
+    run('npx', ['--no', '--', 'aigate', 'synth', '-f', 'gateway.yaml', '-o', 'out-job', '--reconcile-job'], consumer);
+    const job = objectsOfYaml(readFileSync(join(consumer, 'out-job', 'ai-apps.aigate-reconcile.job.k8s.yaml'), 'utf8'));
+    expect(job.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'CronJob', 'Role', 'RoleBinding', 'ServiceAccount']);
+    expectValidManifests(job);
+    // `aigate reconcile` loads @kubernetes/client-node (ESM) from the installed tree before it reads the kubeconfig.
+    const reconcile = spawnSync('npx', ['--no', '--', 'aigate', 'reconcile', '--kubeconfig', 'missing.yaml'], { cwd: consumer, env: userEnv(), encoding: 'utf8' });
+    expect([reconcile.status, reconcile.stderr]).toEqual([1, 'error: cannot load the kubeconfig: kubeconfig missing.yaml does not exist\n']);
 
     // The bin link itself, run directly: its shebang and mode make it a command.
     const printed = objectsOfYaml(run(join(consumer, 'node_modules', '.bin', 'aigate'), ['crd'], consumer).stdout);

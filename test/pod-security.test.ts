@@ -1,4 +1,4 @@
-import { AIGateway, ENVOY_UID } from '../src';
+import { AIGateway, ENVOY_UID, RECONCILE_JOB_UID } from '../src';
 import { expectRestrictedPods, podTemplatesIn, restrictedViolations, type PodTemplate } from './support/pod-security';
 import { byKind, synthChart, synthExample, synthExampleApp, yamlExamples } from './support/synth';
 
@@ -11,17 +11,22 @@ const SPEC = {
   modelRouting: { strategy: 'Header' as const, rules: [{ match: 'X-AI-Model: gpt-4', targetEndpoint: 'openai' }], defaultTargetEndpoint: 'local' },
 };
 
-/** What this project asks beyond the standard: the image's fixed user, a read-only root, no API token, bounded resources. */
+/**
+ * What this project asks beyond the standard: the image's fixed user, a read-only root, no API
+ * token (but for the reconcile job, which calls the API as the node image's uid), bounded resources.
+ */
 function hardeningProblems(objects: any[]): string[] {
   const problems: string[] = [];
   for (const { owner, template } of podTemplatesIn(objects)) {
     const spec = template.spec;
-    if (spec.automountServiceAccountToken !== false) problems.push(`${owner}: automountServiceAccountToken is not false`);
-    if (spec.securityContext?.runAsUser !== ENVOY_UID || spec.securityContext?.runAsGroup !== ENVOY_UID) problems.push(`${owner}: pod does not run as ${ENVOY_UID}:${ENVOY_UID}`);
+    const job = owner === 'CronJob/aigate-reconcile';
+    const uid = job ? RECONCILE_JOB_UID : ENVOY_UID;
+    if (spec.automountServiceAccountToken !== job) problems.push(`${owner}: automountServiceAccountToken is not ${job}`);
+    if (spec.securityContext?.runAsUser !== uid || spec.securityContext?.runAsGroup !== uid) problems.push(`${owner}: pod does not run as ${uid}:${uid}`);
     for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
       const sc = c.securityContext ?? {};
       if (sc.readOnlyRootFilesystem !== true) problems.push(`${owner}: ${c.name}: root filesystem is writable`);
-      if (sc.runAsUser !== undefined && sc.runAsUser !== ENVOY_UID) problems.push(`${owner}: ${c.name}: runAsUser ${sc.runAsUser}`);
+      if (sc.runAsUser !== undefined && sc.runAsUser !== uid) problems.push(`${owner}: ${c.name}: runAsUser ${sc.runAsUser}`);
       for (const kind of ['requests', 'limits']) {
         if (!c.resources?.[kind]?.cpu && kind === 'requests') problems.push(`${owner}: ${c.name}: no CPU request`);
         if (!c.resources?.[kind]?.memory) problems.push(`${owner}: ${c.name}: no memory ${kind}`);

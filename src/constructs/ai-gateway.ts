@@ -10,6 +10,7 @@ import { type GatewayObjectContext, objectMetadata, selectorLabels } from './lab
 import { gatewayNetworkPolicy, type GatewayNetworkPolicyOptions } from './network-policy';
 import { ENVOY_BOOTSTRAP_FILE, ENVOY_PORTS, envoyConfig, renderBootstrap, type EnvoyConfig } from '../envoy';
 import {
+  ANNOTATION_CONFIG_HASH,
   ANNOTATION_SPEC_HASH,
   type AIGatewaySpec,
   type AIGatewaySpecInput,
@@ -140,12 +141,20 @@ export class AIGateway extends Construct {
     };
     const meta = (component: string, name?: string) => objectMetadata(this.objects, component, name);
 
+    const configHash = hashOf(configFiles);
     const crMeta = meta('spec');
     this.resource = new AiGatewayResource(this, 'Resource', {
       metadata: {
         ...props.metadata,
         ...crMeta,
-        annotations: { ...props.metadata?.annotations, ...crMeta.annotations, [ANNOTATION_SPEC_HASH]: hashOf(this.spec) },
+        // What the reconcile job compares: the spec (spec-hash) and the Envoy config (config-hash,
+        // also on the pod template) this synth produced.
+        annotations: {
+          ...props.metadata?.annotations,
+          ...crMeta.annotations,
+          [ANNOTATION_SPEC_HASH]: hashOf(this.spec),
+          [ANNOTATION_CONFIG_HASH]: configHash,
+        },
       },
       // The canonical spec has exactly the CRD's shape; the generated enums are string unions at runtime.
       spec: this.spec as unknown as AiGatewayResourceSpec,
@@ -162,7 +171,7 @@ export class AIGateway extends Construct {
       metadata: meta('envoy'),
       envoy: this.envoy,
       configMap: this.configMap,
-      configHash: hashOf(configFiles),
+      configHash,
       replicas,
       drain: drainPlan(this.spec, props.drainTimeout),
       metrics: this.spec.observability.metrics,

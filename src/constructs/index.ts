@@ -9,3 +9,12 @@ export { NON_PUBLIC_CIDRS, type GatewayNetworkPolicyOptions } from './network-po
 export { SECRET_FILE_MODE, secretMounts, secretVolumeName, type SecretMount } from './secret-volumes';
 export { explainText, explainSteps, explainMermaid, type ExplainInput } from './explain';
 export { DEFAULT_REPLICAS } from '../envoy/rate-limit';
+export {
+  ReconcileJob,
+  type ReconcileJobProps,
+  RECONCILE_JOB_IMAGE,
+  RECONCILE_JOB_UID,
+  reconcileJobRules,
+  upstreamNamespaceRules,
+  renderReconcileJob,
+} from './reconcile-job';

@@ -1,24 +1,31 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Command } from 'commander';
-import { renderGateway, type RenderedManifest } from '../../constructs';
+import { renderGateway, renderReconcileJob } from '../../constructs';
 import type { CliContext } from '../context';
 import { loadOrFail } from '../load';
 
 export interface SynthOptions {
   readonly file?: string[];
   readonly output?: string;
+  /** Also write one reconcile job per namespace of the gateways. */
+  readonly reconcileJob?: boolean;
 }
 
 /** Validates every input, renders every gateway in memory, and only then writes anything. */
 export function synth(paths: string[], options: SynthOptions, ctx: CliContext): void {
   const gateways = loadOrFail([...paths, ...(options.file ?? [])], ctx);
-  const rendered: RenderedManifest[] = gateways.map((g) =>
+  const gatewaysRendered = gateways.map((g) =>
     renderGateway({ metadata: g.resource.metadata, spec: g.raw.spec as never, source: g.source.file }),
   );
-  for (const r of rendered) {
+  for (const r of gatewaysRendered) {
     for (const warning of r.gateway.envoy.warnings) ctx.stderr(`warning: ${r.gateway.name}: ${warning}\n`);
   }
+  const namespaces = [...new Set(gateways.map((g) => g.resource.metadata.namespace))];
+  const rendered: { fileName: string; yaml: string; objects: unknown[] }[] = [
+    ...gatewaysRendered,
+    ...(options.reconcileJob ? namespaces.map((ns) => renderReconcileJob(ns)) : []),
+  ];
   if (!options.output) {
     ctx.stdout(rendered.map((r) => r.yaml).join('---\n'));
     return;
@@ -37,5 +44,6 @@ export function synthCommand(ctx: CliContext): Command {
     .argument('[paths...]', 'YAML files or directories ("-" reads stdin)')
     .option('-f, --file <paths...>', 'YAML files or directories ("-" reads stdin); same as the arguments')
     .option('-o, --output <dir>', 'write one <namespace>.<name>.k8s.yaml per gateway into this directory (default: stdout)')
+    .option('--reconcile-job', 'also write the reconcile CronJob (and its RBAC) of each namespace: <namespace>.aigate-reconcile.job.k8s.yaml')
     .action((paths: string[], options: SynthOptions) => synth(paths, options, ctx));
 }

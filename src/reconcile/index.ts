@@ -1,0 +1,14 @@
+/**
+ * The reconcile job: observes what runs for each AIGatewayResource and writes its status.
+ * Pure parts (`computeStatus`, `clusterView`) and the run (`reconcileOnce`) over a `KubeClient`.
+ * Not exported from the package root: it loads @kubernetes/client-node.
+ */
+export { computeStatus, needsPatch, applied, type StatusPatch } from './status';
+export { clusterView, LABEL_SERVICE_NAME, type Snapshot, type ScopedListing, type Listing } from './observe';
+export { reconcileOnce, type ReconcileOptions, type RunResult, type GatewayResult, type GatewayOutcome } from './run';
+export { kubeClient, loadKubeConfig, type KubeClient, type KubeClientOptions, type KubeConfigSource, type Scope } from './kube';
+export { jsonLogger, type Logger, type LogFields } from './log';
+export { DEFAULT_RETRY, describeFailure, type RetryPolicy, type ApiFailure } from './retry';
+export { CONDITION_TYPES, type ConditionType } from './conditions';
+export { runJob, parseJobArgs, JOB_EXIT } from './job';
+export type * from './types';

@@ -1,0 +1,9 @@
+/**
+ * Entry point of the job bundle: esbuild bundles this file and everything it imports
+ * (@kubernetes/client-node, zod, src/spec) into one script; the CronJob runs it with a stock
+ * Node image. Exits explicitly: idle keep-alive sockets must not hold the pod open.
+ */
+import { runJob } from './job';
+import { jsonLogger } from './log';
+
+void runJob(process.argv.slice(2), jsonLogger((line) => process.stdout.write(line))).then((code) => process.exit(code));
