@@ -7,19 +7,21 @@ import { writeFileSync } from 'fs';
 import { cpus } from 'os';
 import { join } from 'path';
 import { cliBenchmark } from './cli';
+import { reconcileBenchmark } from './reconcile';
 import { synthBenchmark } from './synth';
 
 interface Section {
   readonly name: string;
-  readonly run: () => { markdown: string; passed: boolean };
+  readonly run: () => { markdown: string; passed: boolean } | Promise<{ markdown: string; passed: boolean }>;
 }
 
 const SECTIONS: Section[] = [
   { name: 'synth', run: () => synthBenchmark() },
   { name: 'cli', run: () => cliBenchmark() },
+  { name: 'reconcile', run: () => reconcileBenchmark() },
 ];
 
-function main(): void {
+async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const started = Date.now();
   const parts: string[] = [
@@ -31,7 +33,7 @@ function main(): void {
   let passed = true;
   for (const section of SECTIONS.filter((s) => only.length === 0 || only.includes(s.name))) {
     process.stderr.write(`bench: ${section.name}…\n`);
-    const result = section.run();
+    const result = await section.run();
     passed &&= result.passed;
     parts.push(result.markdown, '');
     process.stdout.write(`${result.markdown}\n\n`);
@@ -41,4 +43,4 @@ function main(): void {
   process.stdout.write(`${passed ? 'All targets met.' : 'Some targets missed (MISS above).'}\nwritten to bench/results.md\n`);
 }
 
-main();
+void main();
