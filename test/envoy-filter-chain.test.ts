@@ -18,6 +18,7 @@ jest.mock('../src/envoy/lua', () => {
     promptFilter: lua('prompt'),
     bodyRoutingFilter: lua('body-routing'),
     usageFilter: lua('usage'),
+    luaReadsEndpointHeader: () => true,
   };
 });
 

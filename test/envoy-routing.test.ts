@@ -3,7 +3,8 @@ import { envoyConfig } from '../src/envoy';
 import { ENDPOINT_HEADER, MODEL_HEADER } from '../src/envoy/names';
 import { pickWeighted, selectRoute, type EvalRequest } from './support/envoy';
 import { clusterNamed, hcmOf, listenerNamed, rewritePath, upstreamFilter } from './support/envoy-config';
-import { canonical, OPTIONS, type SpecName } from './support/envoy-specs';
+import { canonical, OPTIONS, SPECS, type SpecName } from './support/envoy-specs';
+import { luaReadsEndpointHeader } from '../src/envoy/lua';
 
 const configOf = (name: SpecName) => envoyConfig(canonical(name), OPTIONS).bootstrap as Record<string, any>;
 const routeConfigOf = (name: SpecName) => hcmOf(configOf(name)).route_config;
@@ -137,19 +138,31 @@ describe('RequestBody routing (on the model header the body-routing Lua filter s
   });
 });
 
-describe('every route names its endpoint in the internal response header', () => {
-  test.each<SpecName>(['single', 'header', 'path', 'weighted', 'weightedMixed', 'requestBody', 'external', 'fallback', 'everything'])('%s', (name) => {
-    const bootstrap = configOf(name);
-    // The ops listener serves /ready and metrics from Envoy itself: it has no endpoint to name.
-    const listeners = bootstrap.static_resources.listeners.map((l: any) => l.name).filter((n: string) => n !== OPS_LISTENER);
-    for (const listener of listeners) {
-      for (const route of hcmOf(bootstrap, listener).route_config.virtual_hosts[0].routes) {
-        const holders = route.route.weighted_clusters ? route.route.weighted_clusters.clusters : [route];
-        for (const holder of holders) {
-          expect(holder.response_headers_to_add).toEqual([expect.objectContaining({ header: { key: ENDPOINT_HEADER, value: expect.any(String) } })]);
-        }
-      }
+/** Every endpoint-header entry a route (or weighted share) of the public and internal listeners adds. */
+function endpointHeaders(bootstrap: Record<string, any>): unknown[][] {
+  // The ops listener serves /ready and metrics from Envoy itself: it has no endpoint to name.
+  const listeners = bootstrap.static_resources.listeners.map((l: any) => l.name).filter((n: string) => n !== OPS_LISTENER);
+  return listeners.flatMap((listener: string) =>
+    hcmOf(bootstrap, listener).route_config.virtual_hosts[0].routes.flatMap((route: any) =>
+      (route.route?.weighted_clusters ? route.route.weighted_clusters.clusters : [route]).map((holder: any) =>
+        (holder.response_headers_to_add ?? []).filter((h: any) => h.header.key === ENDPOINT_HEADER),
+      ),
+    ),
+  );
+}
+
+const ROUTED: SpecName[] = ['single', 'header', 'path', 'weighted', 'weightedMixed', 'requestBody', 'external', 'fallback', 'everything'];
+
+describe('the internal endpoint response header', () => {
+  test.each(ROUTED)('%s: every route names its endpoint when a response filter reads it (usage accounting on)', (name) => {
+    const spec = canonical({ ...SPECS[name], observability: { ...(SPECS[name] as any).observability, usageHeaders: true } } as any);
+    for (const entries of endpointHeaders(envoyConfig(spec, OPTIONS).bootstrap)) {
+      expect(entries).toEqual([expect.objectContaining({ header: { key: ENDPOINT_HEADER, value: expect.any(String) } })]);
     }
+  });
+
+  test.each(ROUTED.filter((n) => !luaReadsEndpointHeader(canonical(n))))('%s: no route adds it when nothing reads and removes it (it would reach clients)', (name) => {
+    expect(endpointHeaders(configOf(name)).flat()).toEqual([]);
   });
 });
 
@@ -227,6 +240,9 @@ describe('fallback endpoints (priority failover)', () => {
   });
 
   test('the member that answered is named in the endpoint header; the route adds the primary only if absent', () => {
+    const spec = canonical({ ...SPECS.fallback, observability: { usageHeaders: true } } as any);
+    const bootstrap = envoyConfig(spec, OPTIONS).bootstrap as Record<string, any>;
+    const route = selectRoute(hcmOf(bootstrap).route_config, post('/chat/completions', { 'X-AI-Model': 'gpt-4o' }))!;
     expect(hcmOf(bootstrap, 'internal-azure').route_config.virtual_hosts[0].routes[0].response_headers_to_add).toEqual([
       { header: { key: ENDPOINT_HEADER, value: 'azure' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
     ]);

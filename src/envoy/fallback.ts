@@ -60,7 +60,7 @@ export function endpointHop(endpoint: Endpoint, options: EnvoyOptions): Json {
 }
 
 /** An endpoint's internal listener: everything it receives goes to the endpoint as configured. */
-export function internalListener(endpoint: Endpoint, options: EnvoyOptions, localReplyConfig: Json): Json {
+export function internalListener(endpoint: Endpoint, options: EnvoyOptions, localReplyConfig: Json, namesEndpoint: boolean): Json {
   const name = internalListenerName(endpoint.name);
   return {
     name,
@@ -86,7 +86,7 @@ export function internalListener(endpoint: Endpoint, options: EnvoyOptions, loca
                         match: { prefix: '/' },
                         route: endpointHop(endpoint, options),
                         // The member that really answered (the outer route only adds it if absent).
-                        response_headers_to_add: [setHeader(ENDPOINT_HEADER, endpoint.name)],
+                        ...(namesEndpoint && { response_headers_to_add: [setHeader(ENDPOINT_HEADER, endpoint.name)] }),
                       },
                     ],
                   },

@@ -1,5 +1,6 @@
 import { upstreamAddress } from './clusters';
 import { fallbackGroup, hasFallbacks } from './fallback';
+import { luaReadsEndpointHeader } from './lua';
 import { ENDPOINT_HEADER, MODEL_HEADER, ROUTE_CONFIG, VIRTUAL_HOST } from './names';
 import { routeCluster, weightedPlan } from './topology';
 import type { Endpoint, EnvoyOptions, Json, Spec } from './types';
@@ -80,13 +81,17 @@ export function routeToEndpoint(endpoint: Endpoint, spec: Spec, options: EnvoyOp
 }
 
 /**
- * The response header naming the endpoint that answered. With fallbacks the member's internal
- * listener sets it, so the route only adds the primary's name when none is there.
+ * The response header naming the endpoint that answered, for the Lua filters that read and remove
+ * it (cache, usage); without them it is not added, so it never reaches a client. With fallbacks
+ * the member's internal listener sets it, so the route only adds the primary's name when none is there.
  */
-function endpointHeader(endpoint: Endpoint): Json[] {
+function endpointHeader(spec: Spec, endpoint: Endpoint): Json[] {
+  if (!luaReadsEndpointHeader(spec)) return [];
   const header = setHeader(ENDPOINT_HEADER, endpoint.name);
   return [hasFallbacks(endpoint) ? { ...header, append_action: 'ADD_IF_ABSENT' } : header];
 }
+
+const nonEmpty = (key: string, list: Json[]): Json => (list.length > 0 ? { [key]: list } : {});
 
 /** Route action that splits requests by weight; each share names its endpoint in ENDPOINT_HEADER. */
 function weightedRoute(spec: Spec, options: EnvoyOptions): Json {
@@ -103,7 +108,7 @@ function weightedRoute(spec: Spec, options: EnvoyOptions): Json {
           name: routeCluster(share.endpoint, share.internal),
           weight: share.weight,
           ...(!share.internal && authority && { host_rewrite_literal: authority }),
-          response_headers_to_add: endpointHeader(share.endpoint),
+          ...nonEmpty('response_headers_to_add', endpointHeader(spec, share.endpoint)),
         };
       }),
     },
@@ -132,7 +137,7 @@ function modelMatch(model: string): Json {
 }
 
 function endpointRoute(name: string, match: Json, endpoint: Endpoint, spec: Spec, options: EnvoyOptions, matchedPrefix?: string): Json {
-  return { name, match, route: routeToEndpoint(endpoint, spec, options, matchedPrefix), response_headers_to_add: endpointHeader(endpoint) };
+  return { name, match, route: routeToEndpoint(endpoint, spec, options, matchedPrefix), ...nonEmpty('response_headers_to_add', endpointHeader(spec, endpoint)) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { endpointCluster, upstreamAddress } from './clusters';
 import { fallbackCluster, hasFallbacks, internalListener, viaCluster } from './fallback';
+import { luaReadsEndpointHeader } from './lua';
 import { clusterName, fallbackClusterName, viaClusterName } from './names';
 import type { Endpoint, EnvoyOptions, Json, Spec } from './types';
 
@@ -69,5 +70,6 @@ export function clustersFor(spec: Spec, options: EnvoyOptions): Json[] {
 
 /** The internal listeners of internalEndpoints(). */
 export function internalListeners(spec: Spec, options: EnvoyOptions, localReplyConfig: Json): Json[] {
-  return internalEndpoints(spec, options).map((e) => internalListener(e, options, localReplyConfig));
+  const namesEndpoint = luaReadsEndpointHeader(spec);
+  return internalEndpoints(spec, options).map((e) => internalListener(e, options, localReplyConfig, namesEndpoint));
 }
