@@ -7,6 +7,7 @@ import { writeFileSync } from 'fs';
 import { cpus } from 'os';
 import { join } from 'path';
 import { cliBenchmark } from './cli';
+import { luaBenchmark } from './lua';
 import { reconcileBenchmark } from './reconcile';
 import { synthBenchmark } from './synth';
 
@@ -18,6 +19,7 @@ interface Section {
 const SECTIONS: Section[] = [
   { name: 'synth', run: () => synthBenchmark() },
   { name: 'cli', run: () => cliBenchmark() },
+  { name: 'lua', run: () => luaBenchmark() },
   { name: 'reconcile', run: () => reconcileBenchmark() },
 ];
 

@@ -6,14 +6,15 @@
  * prints the process's peak RSS.
  */
 import { ApiObject, App, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
 import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { AIGateway, renderBootstrap } from '../src';
 import { drainPlan } from '../src/constructs/drain';
 import { EnvoyWorkload } from '../src/constructs/envoy-workload';
 import { objectMetadata, selectorLabels } from '../src/constructs/labels';
-import { ENVOY_PORTS } from '../src/envoy';
-import { ANNOTATION_SPEC_HASH, hashOf } from '../src/spec';
+import { ENVOY_BOOTSTRAP_FILE, ENVOY_PORTS } from '../src/envoy';
+import { ANNOTATION_SPEC_HASH, hashOf, hashOfFiles } from '../src/spec';
 import { benchSpec } from './fixtures';
 import { median, timeMs } from './stats';
 
@@ -44,7 +45,7 @@ function buildOurs(chart: Chart, pre: Precomputed[]): void {
 /** The same objects written by hand with cdk8s-plus-28 from the precomputed config. */
 function buildCdk8sPlus(chart: Chart, pre: Precomputed[]): void {
   for (const p of pre) {
-    const scope = new Chart(chart, p.name);
+    const scope = new Construct(chart, p.name);
     const ctx = { gatewayName: p.name, namespace: 'ai-apps' };
     const meta = (component: string, name?: string) => objectMetadata(ctx, component, name);
     new ApiObject(scope, 'Resource', {
@@ -53,13 +54,16 @@ function buildCdk8sPlus(chart: Chart, pre: Precomputed[]): void {
       metadata: { ...meta('spec'), annotations: { [ANNOTATION_SPEC_HASH]: hashOf(p.gateway.spec) } },
       spec: p.gateway.spec,
     } as never);
-    const configMap = new kplus.ConfigMap(scope, 'EnvoyConfig', { metadata: meta('envoy-config', `${p.name}-envoy`), data: { 'envoy.yaml': p.envoyYaml } });
+    const configMap = new kplus.ConfigMap(scope, 'EnvoyConfig', {
+      metadata: meta('envoy-config', `${p.name}-envoy`),
+      data: { [ENVOY_BOOTSTRAP_FILE]: p.envoyYaml, ...p.gateway.envoy.files },
+    });
     new EnvoyWorkload(scope, 'Envoy', {
       gatewayName: p.name,
       metadata: meta('envoy'),
       envoy: p.gateway.envoy,
       configMap,
-      configHash: hashOf(p.envoyYaml),
+      configHash: hashOfFiles({ [ENVOY_BOOTSTRAP_FILE]: p.envoyYaml, ...p.gateway.envoy.files }),
       drain: drainPlan(p.gateway.spec),
       metrics: true,
     });

@@ -1,4 +1,4 @@
-import { canonicalJson, hashOf } from '../src/spec';
+import { canonicalJson, hashOf, hashOfFiles } from '../src/spec';
 
 describe('canonicalJson / hashOf', () => {
   const samples: unknown[] = [
@@ -19,5 +19,15 @@ describe('canonicalJson / hashOf', () => {
     expect(hashOf({ b: { c: 3, d: 2 }, a: 1 })).toBe(hashOf({ a: 1, b: { d: 2, c: 3 } }));
     expect(hashOf({ a: 1 })).not.toBe(hashOf({ a: 2 }));
     expect(hashOf({ a: 1 })).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('hashOfFiles', () => {
+  test('depends on every name and content, not on key order, and cannot be fooled by moving text between files', () => {
+    const base = hashOfFiles({ 'envoy.json': '{"a":1}', 'sds.yaml': 'x' });
+    expect(hashOfFiles({ 'sds.yaml': 'x', 'envoy.json': '{"a":1}' })).toBe(base);
+    expect(hashOfFiles({ 'envoy.json': '{"a":2}', 'sds.yaml': 'x' })).not.toBe(base);
+    expect(hashOfFiles({ 'envoy.json': '{"a":1}', 'sds.yml': 'x' })).not.toBe(base);
+    expect(hashOfFiles({ 'envoy.json': '{"a":1}x', 'sds.yaml': '' })).not.toBe(base);
   });
 });

@@ -15,6 +15,7 @@ import {
   type AIGatewaySpec,
   type AIGatewaySpecInput,
   hashOf,
+  hashOfFiles,
   SpecValidationError,
   validateResource,
 } from '../spec';
@@ -141,7 +142,7 @@ export class AIGateway extends Construct {
     };
     const meta = (component: string, name?: string) => objectMetadata(this.objects, component, name);
 
-    const configHash = hashOf(configFiles);
+    const configHash = hashOfFiles(configFiles);
     const crMeta = meta('spec');
     this.resource = new AiGatewayResource(this, 'Resource', {
       metadata: {

@@ -18,3 +18,13 @@ export function canonicalJson(value: unknown): string {
 export function hashOf(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 }
+
+/**
+ * Hash of a set of text files (name -> content), as hashOf would give for the same map but
+ * without escaping the contents into JSON first: the Envoy configuration is large.
+ */
+export function hashOfFiles(files: Record<string, string>): string {
+  const hash = createHash('sha256');
+  for (const name of Object.keys(files).sort()) hash.update(`${name.length}:${name}${files[name].length}:`).update(files[name]);
+  return hash.digest('hex').slice(0, 16);
+}

@@ -9,4 +9,4 @@ export { renderReference } from './reference';
 export { statusSchema, conditionSchema, type Condition, type GatewayStatus } from './status';
 export { DEFAULTS } from './defaults';
 export { secretKind } from './secrets';
-export { canonicalJson, hashOf } from './hash';
+export { canonicalJson, hashOf, hashOfFiles } from './hash';

@@ -1,7 +1,7 @@
 -- Microbenchmark for Lua filter scripts under the Envoy emulation.
 --
 --   luajit test/support/lua/bench.lua <script.lua> [--path request|response|both]
---          [--n 2000] [--size 4096] [--sse] [--warmup 200] [--baseline other.lua]
+--          [--n 2000] [--size 4096] [--sse] [--warmup 200] [--baseline other.lua] [--direct]
 --
 -- Sends an OpenAI-style chat completion request (and/or response; --sse for a
 -- streamed response) of about --size bytes through the script --n times and
@@ -12,6 +12,10 @@
 -- functions (the emulator's own cost, which Envoy's C++ does not have), or
 -- through --baseline <script> (e.g. one that only calls body() or iterates
 -- bodyChunks(), to isolate the script's own work).
+-- --direct runs the script against a minimal handle instead of the emulator: plain tables, no
+-- coroutines, no checks, so each API call costs about what a C++ call costs Envoy, and what is
+-- measured is the script's own Lua work. (The emulator's wrappers are Lua and cost about a
+-- microsecond per call, which Envoy does not pay.)
 -- For `npm run bench`; not used by the tests.
 
 local HERE = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
@@ -30,6 +34,7 @@ while i <= #args do
   elseif a == "--size" then opts.size = tonumber(args[i + 1]); i = i + 2
   elseif a == "--warmup" then opts.warmup = tonumber(args[i + 1]); i = i + 2
   elseif a == "--sse" then opts.sse = true; i = i + 1
+  elseif a == "--direct" then opts.direct = true; i = i + 1
   elseif a == "--baseline" then baseline_path = args[i + 1]; i = i + 2
   elseif a:sub(1, 2) == "--" then error("unknown option " .. a)
   else script_path = a; i = i + 1 end
@@ -133,11 +138,73 @@ local function measure(src)
   return dt / opts.n * 1e6, errors
 end
 
+
+-- A minimal stream handle for --direct: the API surface the filters use, as plain tables.
+local function direct_handle(headers, frames)
+  local h, dm, out = {}, {}, {}
+  local hm = {}
+  function hm:get(k) return headers[k] or headers[k:lower()] end
+  function hm:add(k, v) headers[k:lower()] = tostring(v) end
+  function hm:replace(k, v) headers[k:lower()] = tostring(v) end
+  function hm:remove(k) headers[k:lower()] = nil end
+  function hm:getNumValues(k) return headers[k:lower()] and 1 or 0 end
+  local function buffer(str)
+    local b = {}
+    function b:length() return #str end
+    function b:getBytes(i, n) return str:sub(i + 1, i + n) end
+    function b:setBytes(x) str = x; out.body = x; return #x end
+    return b
+  end
+  local metadata = {}
+  function metadata:get(ns) return dm[ns] end
+  function metadata:set(ns, k, v) local t = dm[ns] or {}; dm[ns] = t; t[k] = v end
+  local info = {}
+  function info:dynamicMetadata() return metadata end
+  function info:protocol() return "HTTP/1.1" end
+  local route = {}
+  function route:get() return nil end
+  function h:headers() return hm end
+  function h:body() if #frames == 0 then return nil end return buffer(table.concat(frames)) end
+  function h:bodyChunks()
+    local k = 0
+    return function() k = k + 1; if frames[k] then return buffer(frames[k]) end end
+  end
+  function h:trailers() return nil end
+  function h:streamInfo() return info end
+  function h:metadata() return route end
+  function h:respond(hd, body) out.status = hd[":status"]; out.body = body end
+  function h:clearRouteCache() end
+  function h:timestamp() return 1700000000000 end
+  function h:logTrace() end function h:logDebug() end function h:logInfo() end
+  function h:logWarn() end function h:logErr() end function h:logCritical() end
+  return h
+end
+
+local function copy(t) local c = {} for k, v in pairs(t) do c[k] = v end return c end
+local function frames_of(body) if body == nil then return {} end if type(body) == "table" then return body end return { body } end
+
+local function measure_direct(src)
+  local env = setmetatable({}, { __index = _G })
+  env._G = env
+  assert(setfenv(assert(loadstring(src)), env))()
+  local spec = make_spec()
+  local function once()
+    if env.envoy_on_request and spec.request then env.envoy_on_request(direct_handle(copy(spec.request.headers), frames_of(spec.request.body))) end
+    if env.envoy_on_response and spec.response then env.envoy_on_response(direct_handle(copy(spec.response.headers), frames_of(spec.response.body))) end
+  end
+  for _ = 1, opts.warmup do once() end
+  collectgarbage("collect")
+  local t0 = emu.monotonic_now()
+  for _ = 1, opts.n do once() end
+  return (emu.monotonic_now() - t0) / opts.n * 1e6, 0
+end
+
+if opts.direct then measure = measure_direct end
 local _, body_bytes = make_spec()
 local us, errors = measure(source)
 local base = measure(baseline_source)
 print(json.encode({
-  n = opts.n, bodyBytes = body_bytes, path = opts.path .. (opts.sse and "+sse" or ""),
+  n = opts.n, bodyBytes = body_bytes, path = opts.path .. (opts.sse and "+sse" or "") .. (opts.direct and "+direct" or ""),
   usPerRequest = math.floor(us * 100 + 0.5) / 100,
   baselineUsPerRequest = math.floor(base * 100 + 0.5) / 100,
   netUsPerRequest = math.floor((us - base) * 100 + 0.5) / 100,

@@ -17,8 +17,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-export const EMULATOR_PATH = path.join(__dirname, 'envoy_emulator.lua');
-export const BENCH_PATH = path.join(__dirname, 'bench.lua');
+/** The .lua files beside this module; `npm run bench` runs it compiled from dist/lib/test/support/lua. */
+const LUA_DIR = fs.existsSync(path.join(__dirname, 'envoy_emulator.lua'))
+  ? __dirname
+  : path.resolve(__dirname, '..', '..', '..', '..', '..', 'test', 'support', 'lua');
+export const EMULATOR_PATH = path.join(LUA_DIR, 'envoy_emulator.lua');
+export const BENCH_PATH = path.join(LUA_DIR, 'bench.lua');
 export const LUAJIT_INSTALL_HINT = 'sudo apt-get install -y luajit';
 
 const RESULT_BEGIN = '<<<ENVOY-LUA-EMULATOR-RESULT-BEGIN>>>';
@@ -365,6 +369,8 @@ export interface LuaBenchOptions {
   sse?: boolean;
   /** Baseline script (path or source); default: empty envoy_on_request/envoy_on_response. */
   baseline?: string;
+  /** Run against a minimal handle (plain tables) instead of the emulator: the script's own work. */
+  direct?: boolean;
 }
 
 export interface LuaBenchResult {
@@ -387,6 +393,7 @@ export function runLuaBench(opts: LuaBenchOptions): LuaBenchResult {
     fs.writeFileSync(file, resolveScript(opts.script));
     const args = [BENCH_PATH, file, '--path', opts.path ?? 'request', '--n', String(opts.n ?? 2000), '--size', String(opts.size ?? 4096)];
     if (opts.sse) args.push('--sse');
+    if (opts.direct) args.push('--direct');
     if (opts.baseline !== undefined) {
       const baseFile = path.join(dir, 'baseline.lua');
       fs.writeFileSync(baseFile, resolveScript(opts.baseline));
