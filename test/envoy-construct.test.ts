@@ -1,7 +1,7 @@
 import { App, Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { AIGateway, SpecValidationError } from '../src';
-import { hashOf } from '../src/spec';
+import { hashOfFiles } from '../src/spec';
 import { expectValidManifests } from './support/k8s-schema';
 import { SPECS } from './support/envoy-specs';
 
@@ -41,7 +41,7 @@ describe('AIGateway and the Envoy configuration', () => {
 
   test('the pods\' config hash covers every file of the ConfigMap, SDS files included', () => {
     const { configMap, deployment } = synth({ spec: SPECS.external });
-    expect(deployment.spec.template.metadata.annotations['gateway.example.com/config-hash']).toBe(hashOf(configMap.data));
+    expect(deployment.spec.template.metadata.annotations['gateway.example.com/config-hash']).toBe(hashOfFiles(configMap.data));
   });
 
   test('fails with the source and field path when Envoy cannot do what the spec asks', () => {
