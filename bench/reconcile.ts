@@ -1,18 +1,11 @@
-import { harness, renamed, synthesized, upstream, withRollout, type Harness } from '../test/support/reconcile-fixtures';
+import { harness, populate, type Harness } from '../test/support/reconcile-fixtures';
 import { fixed, table, verdict } from './stats';
 
 const NS = 'ai';
 
 async function populated(n: number): Promise<Harness> {
   const h = await harness(() => new Date('2025-06-01T10:00:00Z'));
-  const template = synthesized('template-gateway', NS);
-  for (let i = 0; i < n; i++) {
-    const g = renamed(template, `gw-${String(i).padStart(4, '0')}`, NS);
-    h.api.put(g.cr);
-    h.api.put(withRollout(g.deployment));
-    h.api.put(g.service);
-  }
-  for (const o of [...upstream('openai-proxy', NS), ...upstream('claude-proxy', NS, { port: 8080 })]) h.api.put(o);
+  populate(h.api, n, NS);
   return h;
 }
 

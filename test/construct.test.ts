@@ -1,30 +1,10 @@
 import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
 import { AIGateway, SpecValidationError } from '../src';
 import { expectValidManifests } from './support/k8s-schema';
+import { byKind, synthChart, TWO_ENDPOINTS_SPEC } from './support/synth';
 
-const SPEC = {
-  gatewayClassName: 'envoy',
-  endpoints: [
-    { name: 'openai-gpt4', serviceRef: { name: 'openai-proxy-service' } },
-    { name: 'anthropic-claude3', serviceRef: { name: 'anthropic-proxy-service', namespace: 'models', port: 8080 } },
-  ],
-  modelRouting: {
-    strategy: 'Header' as const,
-    rules: [
-      { match: 'X-AI-Model: gpt-4', targetEndpoint: 'openai-gpt4' },
-      { match: 'X-AI-Model: claude-3', targetEndpoint: 'anthropic-claude3' },
-      { defaultTargetEndpoint: 'openai-gpt4' },
-    ],
-  },
-};
-
-function synth(build: (chart: Chart) => void, namespace = 'ai-apps'): any[] {
-  const chart = new Chart(Testing.app(), 'test', { namespace });
-  build(chart);
-  return Testing.synth(chart);
-}
-
-const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
+const SPEC = TWO_ENDPOINTS_SPEC;
+const synth = synthChart;
 
 describe('AIGateway', () => {
   test('emits the custom resource, ConfigMap, Deployment, Service and PodDisruptionBudget, all valid Kubernetes objects', () => {

@@ -1,15 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
+import { readFileSync } from 'fs';
 import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { aigate } from './support/cli';
 import { expectValidManifests } from './support/k8s-schema';
 import { assertValidEnvoyConfig } from './support/envoy';
+import { EXAMPLES, objectsOf, synthExampleApp, yamlExamples as listYamlExamples } from './support/synth';
 import { renderGateway } from '../src/constructs';
 
-const EXAMPLES = join(__dirname, '..', 'examples');
-const yamlExamples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
-const objectsOf = (text: string) => parseAllDocuments(text).map((d) => d.toJS());
+const yamlExamples = listYamlExamples();
 
 describe('examples', () => {
   test.each(yamlExamples)('%s synthesizes into valid Kubernetes objects (custom resource included)', async (file) => {
@@ -35,23 +33,11 @@ describe('examples', () => {
   });
 
   test('examples/app.ts (the cdk8s app behind `npm run synth`) synthesizes two gateways of one chart into valid objects', () => {
-    const out = mkdtempSync(join(tmpdir(), 'aigate-app-'));
-    const previous = process.env.CDK8S_OUTDIR;
-    process.env.CDK8S_OUTDIR = out;
-    try {
-      jest.isolateModules(() => require('../examples/app'));
-      const files = readdirSync(out).filter((f) => f.endsWith('.k8s.yaml'));
-      expect(files.length).toBeGreaterThan(0);
-      const objects = files.flatMap((f) => objectsOf(readFileSync(join(out, f), 'utf8')));
-      expect(objects.filter((o) => o.kind === 'AIGatewayResource').map((o) => o.metadata.name).sort()).toEqual(['team-batch', 'team-llm']);
-      expectValidManifests(objects);
-      // Two gateways in one chart: no object may take another's name.
-      const ids = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
-      expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
-    } finally {
-      if (previous === undefined) delete process.env.CDK8S_OUTDIR;
-      else process.env.CDK8S_OUTDIR = previous;
-      rmSync(out, { recursive: true, force: true });
-    }
+    const objects = synthExampleApp();
+    expect(objects.filter((o) => o.kind === 'AIGatewayResource').map((o) => o.metadata.name).sort()).toEqual(['team-batch', 'team-llm']);
+    expectValidManifests(objects);
+    // Two gateways in one chart: no object may take another's name.
+    const ids = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
   });
 });

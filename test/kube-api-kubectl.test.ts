@@ -5,7 +5,7 @@
 import { execFile, ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
-import { aigateTestCrd } from './support/kube-api/aigate-crd';
+import { customResourceDefinition as aigateTestCrd } from '../src/spec';
 import { KubeApi, startKubeApi } from './support/kube-api/server';
 
 const KUBECTL = '/usr/bin/kubectl';

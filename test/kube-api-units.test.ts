@@ -2,7 +2,7 @@
  * The kube-api emulator's building blocks (merge/JSON patch, selectors, JSONPath, ages) and the raw HTTP
  * answers a typed client does not show (Table, PartialObjectMetadata, discovery, 405/406).
  */
-import { aigateTestCrd } from './support/kube-api/aigate-crd';
+import { customResourceDefinition as aigateTestCrd } from '../src/spec';
 import { jsonPatch, mergePatch } from './support/kube-api/patch';
 import { matchesLabels, parseFieldSelector, parseLabelSelector } from './support/kube-api/selectors';
 import { startKubeApi } from './support/kube-api/server';

@@ -2,7 +2,7 @@
  * The kube-api emulator, driven over real HTTP by @kubernetes/client-node 1.4 (the reconcile job's client).
  */
 import * as k8s from '@kubernetes/client-node';
-import { aigateTestCrd } from './support/kube-api/aigate-crd';
+import { customResourceDefinition as aigateTestCrd } from '../src/spec';
 import { KubeApi, KubeObject, startKubeApi } from './support/kube-api/server';
 
 const G = 'gateway.example.com';

@@ -2,7 +2,7 @@
  * API calls per run do not grow with the number of gateways: a fixed set of LISTs, plus one
  * PATCH per gateway whose status changed (and none when nothing changed).
  */
-import { harness, renamed, synthesized, upstream, withRollout, type Harness } from './support/reconcile-fixtures';
+import { harness, populate, withRollout, type Harness } from './support/reconcile-fixtures';
 
 const NS = 'ai';
 
@@ -10,14 +10,7 @@ async function withGateways(n: number, fn: (h: Harness) => Promise<void>): Promi
   let now = new Date('2025-06-01T10:00:00Z');
   const h = await harness(() => now);
   try {
-    const template = synthesized('template-gateway', NS);
-    for (let i = 0; i < n; i++) {
-      const g = renamed(template, `gw-${String(i).padStart(4, '0')}`, NS);
-      h.api.put(g.cr);
-      h.api.put(withRollout(g.deployment));
-      h.api.put(g.service);
-    }
-    for (const o of [...upstream('openai-proxy', NS), ...upstream('claude-proxy', NS, { port: 8080 })]) h.api.put(o);
+    populate(h.api, n, NS);
     await fn(h);
     now = new Date('2025-06-01T10:01:00Z');
   } finally {

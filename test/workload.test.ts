@@ -4,23 +4,9 @@ import { AIGateway, type AIGatewayProps } from '../src';
 import { ENVOY_PORTS } from '../src/envoy';
 import { expectValidManifests } from './support/k8s-schema';
 import { expectRestrictedPods } from './support/pod-security';
-import { byKind, synthChart } from './support/synth';
+import { byKind, synthChart, TWO_ENDPOINTS_SPEC } from './support/synth';
 
-const SPEC = {
-  gatewayClassName: 'envoy',
-  endpoints: [
-    { name: 'openai-gpt4', serviceRef: { name: 'openai-proxy-service' } },
-    { name: 'anthropic-claude3', serviceRef: { name: 'anthropic-proxy-service', namespace: 'models', port: 8080 } },
-  ],
-  modelRouting: {
-    strategy: 'Header' as const,
-    rules: [
-      { match: 'X-AI-Model: gpt-4', targetEndpoint: 'openai-gpt4' },
-      { match: 'X-AI-Model: claude-3', targetEndpoint: 'anthropic-claude3' },
-    ],
-    defaultTargetEndpoint: 'openai-gpt4',
-  },
-};
+const SPEC = TWO_ENDPOINTS_SPEC;
 
 type Props = Partial<AIGatewayProps>;
 const gateway = (props: Props = {}) =>

@@ -154,3 +154,15 @@ export function statusOf(api: KubeApi, namespace: string, name: string): Record<
 export function condition(api: KubeApi, namespace: string, name: string, type: string): Record<string, any> | undefined {
   return (statusOf(api, namespace, name).conditions as Record<string, any>[] | undefined)?.find((c) => c.type === type);
 }
+
+/** n healthy gateways (custom resource, rolled-out Deployment, Service) and their two upstreams in `namespace`. */
+export function populate(api: KubeApi, n: number, namespace: string): void {
+  const template = synthesized('template-gateway', namespace);
+  for (let i = 0; i < n; i++) {
+    const g = renamed(template, `gw-${String(i).padStart(4, '0')}`, namespace);
+    api.put(g.cr);
+    api.put(withRollout(g.deployment));
+    api.put(g.service);
+  }
+  for (const o of [...upstream('openai-proxy', namespace), ...upstream('claude-proxy', namespace, { port: 8080 })]) api.put(o);
+}

@@ -6,6 +6,23 @@ import { parseAllDocuments } from 'yaml';
 import { aigate } from './cli';
 
 export const EXAMPLES = join(__dirname, '..', '..', 'examples');
+
+/** Two in-cluster endpoints routed by header, written with the design's shorthand rules. */
+export const TWO_ENDPOINTS_SPEC = {
+  gatewayClassName: 'envoy',
+  endpoints: [
+    { name: 'openai-gpt4', serviceRef: { name: 'openai-proxy-service' } },
+    { name: 'anthropic-claude3', serviceRef: { name: 'anthropic-proxy-service', namespace: 'models', port: 8080 } },
+  ],
+  modelRouting: {
+    strategy: 'Header' as const,
+    rules: [
+      { match: 'X-AI-Model: gpt-4', targetEndpoint: 'openai-gpt4' },
+      { match: 'X-AI-Model: claude-3', targetEndpoint: 'anthropic-claude3' },
+      { defaultTargetEndpoint: 'openai-gpt4' },
+    ],
+  },
+};
 export const yamlExamples = () => readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
 
 export const objectsOf = (text: string): any[] => parseAllDocuments(text).map((d) => d.toJS());

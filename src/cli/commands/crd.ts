@@ -1,16 +1,10 @@
-import { writeFileSync } from 'fs';
 import { Command } from 'commander';
 import { renderCrdYaml } from '../../spec';
 import type { CliContext } from '../context';
+import { writeOutput } from '../output';
 
 export function crd(options: { output?: string }, ctx: CliContext): void {
-  const yaml = renderCrdYaml();
-  if (options.output) {
-    writeFileSync(options.output, yaml);
-    ctx.stderr(`wrote ${options.output}\n`);
-  } else {
-    ctx.stdout(yaml);
-  }
+  writeOutput(renderCrdYaml(), options.output, ctx);
 }
 
 export function crdCommand(ctx: CliContext): Command {

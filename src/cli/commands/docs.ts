@@ -1,16 +1,10 @@
-import { writeFileSync } from 'fs';
 import { Command } from 'commander';
 import { renderReference } from '../../spec';
 import type { CliContext } from '../context';
+import { writeOutput } from '../output';
 
 export function docs(options: { output?: string }, ctx: CliContext): void {
-  const markdown = renderReference();
-  if (options.output) {
-    writeFileSync(options.output, markdown);
-    ctx.stderr(`wrote ${options.output}\n`);
-  } else {
-    ctx.stdout(markdown);
-  }
+  writeOutput(renderReference(), options.output, ctx);
 }
 
 export function docsCommand(ctx: CliContext): Command {
