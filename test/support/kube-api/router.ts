@@ -44,6 +44,19 @@ const mediaType = (h: string | string[] | undefined): string => (Array.isArray(h
 export type Want = { as: 'json' } | { as: 'Table' | 'PartialObjectMetadata' | 'PartialObjectMetadataList'; version: string };
 
 /** Content negotiation over the Accept header, in the order the client listed. */
+/** The request's label and field selectors, parsed; a malformed one is a 400, as the API server answers. */
+export function selectorsOf(req: ApiRequest, t: Target): { labelReqs: ReturnType<typeof parseLabelSelector>; fieldReqs: ReturnType<typeof parseFieldSelector> } {
+  try {
+    return {
+      labelReqs: parseLabelSelector(req.query.get('labelSelector') ?? ''),
+      fieldReqs: parseFieldSelector(req.query.get('fieldSelector') ?? '', t.def.custom),
+    };
+  } catch (e) {
+    if (e instanceof SelectorError) throw errors.badRequest(e.message);
+    throw e;
+  }
+}
+
 export function negotiate(accept: string | undefined): Want {
   if (!accept || !accept.trim()) return { as: 'json' };
   for (const range of accept.split(',')) {
@@ -191,15 +204,7 @@ export class Router {
 
   /** LIST with label/field selectors and limit/continue; answers a List, a Table or a PartialObjectMetadataList. */
   selected(req: ApiRequest, t: Target): KubeObject[] {
-    let labelReqs;
-    let fieldReqs;
-    try {
-      labelReqs = parseLabelSelector(req.query.get('labelSelector') ?? '');
-      fieldReqs = parseFieldSelector(req.query.get('fieldSelector') ?? '', t.def.custom);
-    } catch (e) {
-      if (e instanceof SelectorError) throw errors.badRequest(e.message);
-      throw e;
-    }
+    const { labelReqs, fieldReqs } = selectorsOf(req, t);
     return this.store
       .list(t.def, t.namespace)
       .filter((o) => matchesLabels(labelReqs, o.metadata?.labels) && matchesFields(fieldReqs, o));

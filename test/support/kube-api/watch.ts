@@ -5,8 +5,8 @@
  * sendInitialEvents + allowWatchBookmarks. Table-formatted watch events are not emulated.
  */
 import type { ServerResponse } from 'node:http';
-import type { ApiRequest, Router, Target } from './router';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors';
+import { selectorsOf, type ApiRequest, type Router, type Target } from './router';
+import { matchesFields, matchesLabels } from './selectors';
 import { ApiError, errors } from './status';
 import type { Store, StoreEvent } from './store';
 import type { KubeObject } from './resources';
@@ -19,15 +19,7 @@ export function startWatch(
   router: Router,
   onEnd: (end: () => void) => () => void,
 ): void {
-  let labelReqs;
-  let fieldReqs;
-  try {
-    labelReqs = parseLabelSelector(req.query.get('labelSelector') ?? '');
-    fieldReqs = parseFieldSelector(req.query.get('fieldSelector') ?? '', t.def.custom);
-  } catch (e) {
-    if (e instanceof SelectorError) throw errors.badRequest(e.message);
-    throw e;
-  }
+  const { labelReqs, fieldReqs } = selectorsOf(req, t);
   const matches = (o: KubeObject | undefined) =>
     !!o &&
     (t.namespace === undefined || !t.def.namespaced || o.metadata?.namespace === t.namespace) &&
