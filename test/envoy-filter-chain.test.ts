@@ -8,17 +8,20 @@ import { hcmOf } from './support/envoy-config';
 import { canonical, OPTIONS } from './support/envoy-specs';
 
 jest.mock('../src/envoy/lua', () => {
-  const lua = (name: string, secret?: string) => () => ({
-    filter: { name: `lua-${name}` },
+  // Markers carry the real filter names: the bootstrap reads them to tell what is translated.
+  const { LUA_FILTER_NAMES } = jest.requireActual('../src/envoy/lua/script');
+  const lua = (feature: keyof typeof LUA_FILTER_NAMES, secret?: string) => () => ({
+    filter: { name: LUA_FILTER_NAMES[feature] },
     secretFiles: secret ? [{ secretName: secret, key: 'keys', mountPath: `/etc/aigateway/secrets/${secret}` }] : [],
   });
   return {
-    apiKeyAuthFilter: lua('api-key', 'client-keys'),
+    apiKeyAuthFilter: lua('apiKeyAuth', 'client-keys'),
     cacheFilter: lua('cache'),
     promptFilter: lua('prompt'),
-    bodyRoutingFilter: lua('body-routing'),
+    bodyRoutingFilter: lua('bodyRouting'),
     usageFilter: lua('usage'),
     luaReadsEndpointHeader: () => true,
+    LUA_FILTER_NAMES,
   };
 });
 
@@ -35,12 +38,12 @@ test('API-key auth, rate limit, cache, prompt, body routing, usage, router', () 
     rateLimiting: { requestsPerMinute: 600 },
   });
   expect(filters).toEqual([
-    'lua-api-key',
+    'ai.gateway.api_key_auth',
     'envoy.filters.http.local_ratelimit',
-    'lua-cache',
-    'lua-prompt',
-    'lua-body-routing',
-    'lua-usage',
+    'ai.gateway.cache',
+    'ai.gateway.prompt',
+    'ai.gateway.body_routing',
+    'ai.gateway.usage',
     'envoy.filters.http.router',
   ]);
   expect(config.secretFiles).toEqual([{ secretName: 'client-keys', key: 'keys', mountPath: '/etc/aigateway/secrets/client-keys' }]);
@@ -52,10 +55,10 @@ test('JWT takes the auth place: jwt_authn first, and the API-key filter is not u
   expect(names('everything').filters).toEqual([
     'envoy.filters.http.jwt_authn',
     'envoy.filters.http.local_ratelimit',
-    'lua-cache',
-    'lua-prompt',
-    'lua-body-routing',
-    'lua-usage',
+    'ai.gateway.cache',
+    'ai.gateway.prompt',
+    'ai.gateway.body_routing',
+    'ai.gateway.usage',
     'envoy.filters.http.router',
   ]);
 });

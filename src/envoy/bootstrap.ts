@@ -3,7 +3,8 @@ import { credentialsFor } from './credentials';
 import { httpFilters } from './http-filters';
 import { jwksCluster } from './jwt';
 import { localReplyConfig, upstreamFailureReplies } from './local-reply';
-import { apiKeyAuthFilter, bodyRoutingFilter, cacheFilter, promptFilter, usageFilter } from './lua';
+import { LUA_FILTER_NAMES } from './lua';
+import type { LuaFeature } from './lua/script';
 import { PUBLIC_LISTENER } from './names';
 import { accessLogs, tracingCluster, tracingConfig } from './observability';
 import { adminCluster, opsListener } from './ops-listener';
@@ -17,17 +18,22 @@ import { durationSeconds } from '../spec/primitives';
 
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
-/** Features of the spec whose (Lua) filter is not available yet; reported, never dropped silently. */
-function untranslated(spec: Spec, options: EnvoyOptions): string[] {
+/**
+ * Features of the spec whose (Lua) filter the chain does not carry; reported, never dropped
+ * silently. Read off the chain already built, so no script is generated twice.
+ */
+function untranslated(spec: Spec, chain: Json[]): string[] {
+  const present = new Set(chain.map((f) => f.name));
+  const missing = (feature: LuaFeature) => !present.has(LUA_FILTER_NAMES[feature]);
   const out: string[] = [];
-  if (spec.modelRouting.strategy === 'RequestBody' && !bodyRoutingFilter(spec, options)) {
+  if (spec.modelRouting.strategy === 'RequestBody' && missing('bodyRouting')) {
     out.push('modelRouting.strategy RequestBody (reading the model from the body)');
   }
-  if (spec.authentication.type === 'APIKey' && !apiKeyAuthFilter(spec, options)) out.push('authentication.type APIKey');
-  if (spec.promptEngineering && !promptFilter(spec, options)) out.push('promptEngineering');
-  if (spec.cachingStrategy && !cacheFilter(spec, options)) out.push('cachingStrategy');
+  if (spec.authentication.type === 'APIKey' && missing('apiKeyAuth')) out.push('authentication.type APIKey');
+  if (spec.promptEngineering && missing('prompt')) out.push('promptEngineering');
+  if (spec.cachingStrategy && missing('cache')) out.push('cachingStrategy');
   const wantsUsage = spec.observability.usageHeaders || spec.endpoints.some((e) => e.costPerToken);
-  if (wantsUsage && !usageFilter(spec, options)) out.push('token usage and cost (endpoints[].costPerToken, observability.usageHeaders)');
+  if (wantsUsage && missing('usage')) out.push('token usage and cost (endpoints[].costPerToken, observability.usageHeaders)');
   return out.map((f) => `${f} is not translated to Envoy configuration yet`);
 }
 
@@ -105,6 +111,6 @@ export function envoyConfig(spec: Spec, options: EnvoyOptions): EnvoyConfig {
     bootstrap,
     files: credentials.files,
     secretFiles: uniqueSecretFiles([...credentials.secretFiles, ...chain.secretFiles]),
-    warnings: untranslated(spec, options),
+    warnings: untranslated(spec, chain.filters),
   };
 }
