@@ -8,7 +8,7 @@ import { drainPlan } from './drain';
 import { EnvoyWorkload, type EnvoyWorkloadOptions } from './envoy-workload';
 import { type GatewayObjectContext, objectMetadata, selectorLabels } from './labels';
 import { gatewayNetworkPolicy, type GatewayNetworkPolicyOptions } from './network-policy';
-import { ENVOY_BOOTSTRAP_FILE, ENVOY_PORTS, envoyConfig, renderBootstrap, type EnvoyConfig } from '../envoy';
+import { DEFAULT_REPLICAS, ENVOY_BOOTSTRAP_FILE, ENVOY_PORTS, envoyConfig, renderBootstrap, type EnvoyConfig } from '../envoy';
 import {
   ANNOTATION_CONFIG_HASH,
   ANNOTATION_SPEC_HASH,
@@ -125,7 +125,7 @@ export class AIGateway extends Construct {
     if (!validated.ok) throw new SpecValidationError(validated.issues, props.source);
     this.spec = validated.value.spec;
 
-    const replicas = props.replicas ?? 2;
+    const replicas = props.replicas ?? DEFAULT_REPLICAS;
     try {
       this.envoy = envoyConfig(this.spec, { gatewayName: this.name, namespace, replicas });
     } catch (err) {
@@ -193,7 +193,7 @@ export class AIGateway extends Construct {
     for (const [key, value] of Object.entries(selector)) this.service.selectLabel(key, value);
 
     if (props.podDisruptionBudget ?? true) this.podDisruptionBudget = gatewayDisruptionBudget(this, selector, meta('envoy'));
-    if (props.autoscaling) this.autoscaler = gatewayAutoscaler(this, this.deployment, props.autoscaling, props.replicas ?? 2, meta('envoy'));
+    if (props.autoscaling) this.autoscaler = gatewayAutoscaler(this, this.deployment, props.autoscaling, replicas, meta('envoy'));
     if (props.networkPolicy) {
       this.networkPolicy = gatewayNetworkPolicy(this, this.spec, namespace, selector, props.networkPolicy, meta('envoy'));
     }

@@ -7,7 +7,7 @@ import { type DrainPlan, drainScript, envoyDrainArgs } from './drain';
 import { ENVOY_IMAGE, ENVOY_UID } from './envoy-image';
 import { labelsFor, selectorLabels } from './labels';
 import { mountSecretFiles } from './secret-volumes';
-import { ENVOY_BOOTSTRAP_FILE, ENVOY_CONFIG_DIR, ENVOY_PORTS, type EnvoyConfig, OPS_PATHS, PUBLIC_LISTENER } from '../envoy';
+import { DEFAULT_REPLICAS, ENVOY_BOOTSTRAP_FILE, ENVOY_CONFIG_DIR, ENVOY_PORTS, type EnvoyConfig, OPS_PATHS, PUBLIC_LISTENER } from '../envoy';
 import { ANNOTATION_CONFIG_HASH } from '../spec';
 
 /** Options of the Envoy Deployment, every one with a production default. */
@@ -124,7 +124,7 @@ export class EnvoyWorkload extends Construct {
 
   constructor(scope: Construct, id: string, props: EnvoyWorkloadProps) {
     super(scope, id);
-    const replicas = checkReplicas(props.replicas ?? 2);
+    const replicas = checkReplicas(props.replicas ?? DEFAULT_REPLICAS);
     const concurrency = props.concurrency ?? DEFAULT_CONCURRENCY;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
       throw new Error(`concurrency: must be a whole number between 1 and 256, found ${concurrency}`);

@@ -1,5 +1,6 @@
 export { envoyConfig } from './bootstrap';
 export { translationIssues } from './checks';
+export { DEFAULT_REPLICAS } from './rate-limit';
 export { ENVOY_BOOTSTRAP_FILE, ENVOY_CONFIG_DIR, ENVOY_PORTS } from './types';
 export type { EnvoyConfig, EnvoyOptions, SecretFile } from './types';
 export { renderBootstrap } from './render';
