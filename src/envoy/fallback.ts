@@ -106,9 +106,8 @@ export function internalListener(endpoint: Endpoint, options: EnvoyOptions, loca
   };
 }
 
-/** The priority cluster of an endpoint with fallbacks: its members' internal listeners. */
-export function fallbackCluster(endpoint: Endpoint, spec: Spec): Json {
-  const name = fallbackClusterName(endpoint.name);
+/** A static cluster whose hosts are endpoints' internal listeners, one priority per endpoint, in order. */
+function internalListenersCluster(name: string, members: Endpoint[]): Json {
   return {
     name,
     type: 'STATIC',
@@ -116,25 +115,22 @@ export function fallbackCluster(endpoint: Endpoint, spec: Spec): Json {
     lb_policy: 'ROUND_ROBIN',
     load_assignment: {
       cluster_name: name,
-      endpoints: fallbackGroup(endpoint, spec).map((member, priority) => ({
+      endpoints: members.map((member, priority) => ({
         ...(priority > 0 && { priority }),
         lb_endpoints: [{ endpoint: { address: internalAddress(member.name) } }],
       })),
     },
-    outlier_detection: OUTLIER_DETECTION,
   };
+}
+
+/** The priority cluster of an endpoint with fallbacks: its members' internal listeners. */
+export function fallbackCluster(endpoint: Endpoint, spec: Spec): Json {
+  return { ...internalListenersCluster(fallbackClusterName(endpoint.name), fallbackGroup(endpoint, spec)), outlier_detection: OUTLIER_DETECTION };
 }
 
 /** A single-host cluster to an endpoint's internal listener (a Weighted share that needs its own path). */
 export function viaCluster(endpoint: Endpoint): Json {
-  const name = viaClusterName(endpoint.name);
-  return {
-    name,
-    type: 'STATIC',
-    connect_timeout: '1s',
-    lb_policy: 'ROUND_ROBIN',
-    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: internalAddress(endpoint.name) } }] }] },
-  };
+  return internalListenersCluster(viaClusterName(endpoint.name), [endpoint]);
 }
 
 /** The bootstrap extension that internal listeners need. */
