@@ -95,7 +95,7 @@ describe('access log', () => {
     const requestHeaders = Object.values(ACCESS_LOG_FORMAT)
       .join(' ')
       .match(/%REQ(_WITHOUT_QUERY)?\(([^)]+)\)%/g);
-    expect(requestHeaders).toEqual(['%REQ(X-REQUEST-ID)%', '%REQ(:METHOD)%', '%REQ_WITHOUT_QUERY(:PATH)%', '%REQ(USER-AGENT)%']);
+    expect(requestHeaders).toEqual(['%REQ(X-REQUEST-ID)%', '%REQ(:METHOD)%', '%PATH(NQ)%', '%REQ(USER-AGENT)%']);
     expect(JSON.stringify(ACCESS_LOG_FORMAT)).not.toMatch(/authorization|api-key|x-api-key|REQUEST_HEADERS|%REQ\(:PATH\)%/i);
   });
 

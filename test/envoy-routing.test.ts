@@ -66,7 +66,7 @@ describe('Path routing', () => {
     'fails with a JSON 404 for %s: prefixes match whole path segments only',
     (path) => {
       expect(selectRoute(routeConfigOf('path'), post(path))).toBeNull();
-      expect(notFoundBody('path')).toMatchObject({ type: 'model_not_found', path: '%REQ_WITHOUT_QUERY(:PATH)%' });
+      expect(notFoundBody('path')).toMatchObject({ type: 'model_not_found', path: '%PATH(NQ)%' });
     },
   );
 });

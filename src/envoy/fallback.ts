@@ -63,8 +63,8 @@ export function endpointHop(endpoint: Endpoint, options: EnvoyOptions): Json {
 export function internalListener(endpoint: Endpoint, options: EnvoyOptions, localReplyConfig: Json, namesEndpoint: boolean): Json {
   const name = internalListenerName(endpoint.name);
   return {
+    // Envoy >= 1.37 refuses an address next to internal_listener: the name is the address.
     name,
-    address: internalAddress(endpoint.name),
     internal_listener: {},
     filter_chains: [
       {

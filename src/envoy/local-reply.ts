@@ -23,7 +23,7 @@ function unmatchedRequest(spec: Spec): Json {
     case 'RequestBody':
       return { message: 'no endpoint serves the model named in the request body', model: `%REQ(${MODEL_HEADER})%` };
     default:
-      return { message: 'no endpoint serves this path', path: '%REQ_WITHOUT_QUERY(:PATH)%' };
+      return { message: 'no endpoint serves this path', path: '%PATH(NQ)%' };
   }
 }
 

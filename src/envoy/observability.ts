@@ -18,7 +18,7 @@ export const ACCESS_LOG_FORMAT: Json = {
   time: '%START_TIME%',
   request_id: '%REQ(X-REQUEST-ID)%',
   method: '%REQ(:METHOD)%',
-  path: '%REQ_WITHOUT_QUERY(:PATH)%',
+  path: '%PATH(NQ)%',
   protocol: '%PROTOCOL%',
   status: '%RESPONSE_CODE%',
   response_flags: '%RESPONSE_FLAGS%',

@@ -1,0 +1,16 @@
+/**
+ * Real Envoy in the tests: the pinned binary, the pod's files, the one adaptation allowed, and
+ * processes (validate mode and a running gateway). See README.md beside this file.
+ */
+export { envoyBinary, PINNED_ENVOY_VERSION, versionOf } from './binary';
+export { adaptForTest, differingLeaves, relocatePaths } from './adapt';
+export type { Adaptation, TestAdaptation } from './adapt';
+export { podFiles } from './pod-files';
+export type { PodFiles, SecretValues } from './pod-files';
+export { freePort, startGateway, validateWithEnvoy } from './process';
+export type { GatewayOptions, RunningGateway, ValidateResult } from './process';
+export { anthropicHandler, anthropicMessage, anthropicStream, failingHandler, openAiCompletion, openAiHandler, openAiStream, startMock, writeSse } from './mocks';
+export type { MockHandler, MockOptions, MockUpstream, ProviderMockOptions, RecordedRequest, Usage } from './mocks';
+export { testCa } from './test-ca';
+export type { TestCa } from './test-ca';
+export { gatewayObjects } from './gateway';
