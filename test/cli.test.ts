@@ -53,7 +53,10 @@ describe('aigate synth', () => {
   });
 
   test('fails with exit code 1 on a missing file, 2 on no input', async () => {
-    expect(await aigate(['synth', 'nope.yaml'])).toMatchObject({ code: 1, stderr: 'error: nope.yaml: no such file or directory\n' });
+    expect(await aigate(['synth', 'nope.yaml'])).toMatchObject({
+      code: 1,
+      stderr: 'error: nope.yaml: no such file or directory\n1 problem in 1 file; nothing was written\n',
+    });
     expect((await aigate(['synth'])).code).toBe(2);
   });
 

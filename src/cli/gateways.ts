@@ -2,6 +2,7 @@ import { KIND, validateResource, type AIGatewayResource, type SpecIssue, formatP
 import type { InputDocument, InputProblem } from './inputs';
 import { translationIssues } from '../envoy';
 import { locate } from './positions';
+import { documentData } from './yaml-guard';
 
 /** A validated gateway and where it came from. */
 export interface LoadedGateway {
@@ -22,7 +23,12 @@ export function loadGateways(documents: readonly InputDocument[]): { gateways: L
   const problems: InputProblem[] = [];
   const seen = new Map<string, InputDocument>();
   for (const source of documents) {
-    const raw = source.doc.toJS({ maxAliasCount: 100 }) as unknown;
+    const data = documentData(source.doc, source.lines);
+    if (!data.ok) {
+      problems.push({ file: source.file, ...data.problem });
+      continue;
+    }
+    const raw = data.value;
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
       problems.push({ file: source.file, ...locate(source.doc, source.lines, []), message: `expected a ${KIND} document (a mapping)` });
       continue;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { CliError } from './errors';
+import { isStackOverflow, YAML_LIMITS } from './yaml-guard';
 
 /** One YAML document of an input file, with what is needed to point at its lines. */
 export interface InputDocument {
@@ -23,39 +23,44 @@ export interface InputProblem {
 
 const YAML_FILE = /\.ya?ml$/i;
 
-/** Expands directories (their *.yaml / *.yml files, sorted, not recursive) and keeps files as given. */
-export function expandPaths(paths: readonly string[]): string[] {
-  const out: string[] = [];
+/**
+ * Expands directories (their *.yaml / *.yml files, sorted, not recursive) and keeps files as given.
+ * A path that does not exist is a problem of its own: the other inputs are still checked.
+ */
+export function expandPaths(paths: readonly string[]): { files: string[]; problems: InputProblem[] } {
+  const files: string[] = [];
+  const problems: InputProblem[] = [];
   for (const path of paths) {
     if (path === '-') {
-      out.push(path);
+      files.push(path);
       continue;
     }
     let stat;
     try {
       stat = statSync(path);
     } catch {
-      throw new CliError(`${path}: no such file or directory`);
+      problems.push({ file: path, message: 'no such file or directory' });
+      continue;
     }
     if (stat.isDirectory()) {
-      const files = readdirSync(path)
+      const found = readdirSync(path)
         .filter((f) => YAML_FILE.test(f))
         .sort()
         .map((f) => join(path, f));
-      if (files.length === 0) throw new CliError(`${path}: directory has no .yaml or .yml files`);
-      out.push(...files);
+      if (found.length === 0) problems.push({ file: path, message: 'directory has no .yaml or .yml files' });
+      files.push(...found);
     } else {
-      out.push(path);
+      files.push(path);
     }
   }
-  return out;
+  return { files, problems };
 }
 
 /** Reads and parses every input; syntax problems are collected, not thrown, so all are reported. */
 export function readInputs(paths: readonly string[], readStdin: () => string): { documents: InputDocument[]; problems: InputProblem[] } {
   const documents: InputDocument[] = [];
-  const problems: InputProblem[] = [];
-  for (const path of expandPaths(paths)) {
+  const { files, problems } = expandPaths(paths);
+  for (const path of files) {
     const file = path === '-' ? '<stdin>' : path;
     let text: string;
     try {
@@ -70,7 +75,10 @@ export function readInputs(paths: readonly string[], readStdin: () => string): {
     list.forEach((doc, index) => {
       for (const error of doc.errors) {
         const pos = lines.linePos(error.pos[0]);
-        problems.push({ file, line: pos.line, col: pos.col, message: `YAML syntax: ${error.message.split('\n')[0]}` });
+        const message = isStackOverflow(error.message)
+          ? `YAML nested too deeply to read (more than ${YAML_LIMITS.maxDepth} levels are refused; an AIGatewayResource needs about 8)`
+          : `YAML syntax: ${error.message.split('\n')[0]}`;
+        problems.push({ file, line: pos.line, col: pos.col, message });
       }
       if (doc.errors.length === 0 && doc.contents !== null) documents.push({ file, doc, lines, index });
     });

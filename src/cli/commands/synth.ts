@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from 'fs';
+import { mkdirSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Command } from 'commander';
 import { renderGateway, renderReconcileJob } from '../../constructs';
 import type { CliContext } from '../context';
+import { CliError } from '../errors';
 import { loadOrFail } from '../load';
 
 export interface SynthOptions {
@@ -30,11 +31,27 @@ export function synth(paths: string[], options: SynthOptions, ctx: CliContext): 
     ctx.stdout(rendered.map((r) => r.yaml).join('---\n'));
     return;
   }
-  mkdirSync(options.output, { recursive: true });
+  ensureOutputDirectory(options.output);
   for (const r of rendered) {
     const file = join(options.output, r.fileName);
     writeFileSync(file, r.yaml);
     ctx.stderr(`wrote ${file} (${r.objects.length} objects)\n`);
+  }
+}
+
+/** Creates `dir` if needed; a path that exists and is no directory is the user's mistake, not a crash. */
+function ensureOutputDirectory(dir: string): void {
+  let isDirectory: boolean | undefined;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch {
+    isDirectory = undefined;
+  }
+  if (isDirectory === false) throw new CliError(`-o ${dir}: exists and is not a directory; give a directory for the manifests`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new CliError(`-o ${dir}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
 }
 
