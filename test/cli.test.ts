@@ -60,10 +60,26 @@ describe('aigate synth', () => {
     expect((await aigate(['synth'])).code).toBe(2);
   });
 
-  test('fails on a document of another kind', async () => {
+  test('skips documents of other kinds (a GitOps folder), saying how many', async () => {
+    const others = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ai-apps\n---\napiVersion: kustomize.config.k8s.io/v1beta1\nresources: [gw.yaml]\n---\n';
+    const result = await aigate(['validate', '-'], others + readFileSync(SEED, 'utf8'));
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('note: skipped 2 documents of other kinds (Namespace, kustomize.config.k8s.io/v1beta1 object)');
+  });
+
+  test('fails when the input has no AIGatewayResource at all, naming what was skipped', async () => {
     const result = await aigate(['validate', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n');
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('<stdin>:1:13: apiVersion: must be "gateway.example.com/v1", found "v1"');
+    expect(result).toMatchObject({ code: 1, stderr: 'error: no AIGatewayResource documents in -; skipped 1 document of other kinds (ConfigMap)\n' });
+  });
+
+  test('fails on a gateway with the wrong apiVersion or no kind (not skipped)', async () => {
+    const seed = readFileSync(SEED, 'utf8');
+    const wrongVersion = await aigate(['validate', '-'], seed.replace('gateway.example.com/v1', 'gateway.example.com/v2'));
+    expect(wrongVersion.code).toBe(1);
+    expect(wrongVersion.stderr).toContain('apiVersion: must be "gateway.example.com/v1", found "gateway.example.com/v2"');
+    const noKind = await aigate(['validate', '-'], seed.replace(/^kind: .*$/m, ''));
+    expect(noKind.code).toBe(1);
+    expect(noKind.stderr).toContain('kind');
   });
 });
 

@@ -1,4 +1,4 @@
-import { KIND, validateResource, type AIGatewayResource, type SpecIssue, formatPath } from '../spec';
+import { API_GROUP, KIND, validateResource, type AIGatewayResource, type SpecIssue, formatPath } from '../spec';
 import type { InputDocument, InputProblem } from './inputs';
 import { translationIssues } from '../envoy';
 import { locate } from './positions';
@@ -17,10 +17,28 @@ function problemAt(source: InputDocument, issue: SpecIssue): InputProblem {
   return { file: source.file, line: pos?.line, col: pos?.col, message: `${formatPath(issue.path)}: ${issue.message}` };
 }
 
-/** Validates every document; returns the gateways and every problem found, in input order. */
-export function loadGateways(documents: readonly InputDocument[]): { gateways: LoadedGateway[]; problems: InputProblem[] } {
+/**
+ * The kind of a document that is some other Kubernetes object (a GitOps folder holds Namespaces,
+ * cdk8s output, a kustomization.yaml next to the gateways), or undefined for a document that is,
+ * or means to be, an AIGatewayResource: anything in our API group, or with our kind, or with
+ * neither kind nor apiVersion. So a gateway with a wrong kind or a forgotten one is still
+ * reported, never skipped.
+ */
+function otherKind(raw: Record<string, unknown>): string | undefined {
+  const apiVersion = typeof raw.apiVersion === 'string' ? raw.apiVersion : undefined;
+  if (apiVersion?.startsWith(`${API_GROUP}/`) || raw.kind === KIND) return undefined;
+  if (typeof raw.kind === 'string') return raw.kind;
+  return apiVersion !== undefined ? `${apiVersion} object` : undefined;
+}
+
+/**
+ * Validates every AIGatewayResource document; returns the gateways, every problem found (in input
+ * order) and the kinds of the documents skipped as other objects.
+ */
+export function loadGateways(documents: readonly InputDocument[]): { gateways: LoadedGateway[]; problems: InputProblem[]; skipped: string[] } {
   const gateways: LoadedGateway[] = [];
   const problems: InputProblem[] = [];
+  const skipped: string[] = [];
   const seen = new Map<string, InputDocument>();
   for (const source of documents) {
     const data = documentData(source.doc, source.lines);
@@ -31,6 +49,11 @@ export function loadGateways(documents: readonly InputDocument[]): { gateways: L
     const raw = data.value;
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
       problems.push({ file: source.file, ...locate(source.doc, source.lines, []), message: `expected a ${KIND} document (a mapping)` });
+      continue;
+    }
+    const other = otherKind(raw as Record<string, unknown>);
+    if (other !== undefined) {
+      skipped.push(other);
       continue;
     }
     const result = validateResource(raw);
@@ -59,7 +82,7 @@ export function loadGateways(documents: readonly InputDocument[]): { gateways: L
     seen.set(key, source);
     gateways.push({ source, raw: raw as Record<string, unknown>, resource: result.value });
   }
-  return { gateways, problems };
+  return { gateways, problems, skipped };
 }
 
 /** "file:line:col: message" */

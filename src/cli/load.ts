@@ -15,6 +15,8 @@ export function loadOrFail(paths: string[], ctx: CliContext): LoadedGateway[] {
       `${all.map(formatProblem).join('\n')}\n${all.length} problem${all.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}; nothing was written`,
     );
   }
-  if (loaded.gateways.length === 0) throw new CliError(`no AIGatewayResource documents in ${paths.join(', ')}`);
+  const skipped = loaded.skipped.length > 0 ? `skipped ${loaded.skipped.length} document${loaded.skipped.length === 1 ? '' : 's'} of other kinds (${[...new Set(loaded.skipped)].join(', ')})` : '';
+  if (loaded.gateways.length === 0) throw new CliError(`no AIGatewayResource documents in ${paths.join(', ')}${skipped && `; ${skipped}`}`);
+  if (skipped) ctx.stderr(`note: ${skipped}\n`);
   return loaded.gateways;
 }

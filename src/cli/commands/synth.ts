@@ -1,16 +1,18 @@
-import { mkdirSync, statSync, writeFileSync } from 'fs';
+import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { Command } from 'commander';
 import { renderGateway, renderReconcileJob } from '../../constructs';
 import type { CliContext } from '../context';
-import { CliError } from '../errors';
 import { loadOrFail } from '../load';
+import { ensureOutputDirectory, previousOutput, recordOutput } from '../output-dir';
 
 export interface SynthOptions {
   readonly file?: string[];
   readonly output?: string;
   /** Also write one reconcile job per namespace of the gateways. */
   readonly reconcileJob?: boolean;
+  /** Delete the files an earlier `synth -o` into the same directory wrote and this run does not. */
+  readonly prune?: boolean;
 }
 
 /** Validates every input, renders every gateway in memory, and only then writes anything. */
@@ -32,27 +34,14 @@ export function synth(paths: string[], options: SynthOptions, ctx: CliContext): 
     return;
   }
   ensureOutputDirectory(options.output);
+  const previous = previousOutput(options.output);
   for (const r of rendered) {
     const file = join(options.output, r.fileName);
     writeFileSync(file, r.yaml);
     ctx.stderr(`wrote ${file} (${r.objects.length} objects)\n`);
   }
-}
-
-/** Creates `dir` if needed; a path that exists and is no directory is the user's mistake, not a crash. */
-function ensureOutputDirectory(dir: string): void {
-  let isDirectory: boolean | undefined;
-  try {
-    isDirectory = statSync(dir).isDirectory();
-  } catch {
-    isDirectory = undefined;
-  }
-  if (isDirectory === false) throw new CliError(`-o ${dir}: exists and is not a directory; give a directory for the manifests`);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw new CliError(`-o ${dir}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  const deleted = recordOutput(options.output, previous, rendered.map((r) => r.fileName), options.prune === true);
+  for (const file of deleted) ctx.stderr(`deleted ${join(options.output, file)} (no longer generated)\n`);
 }
 
 export function synthCommand(ctx: CliContext): Command {
@@ -61,6 +50,7 @@ export function synthCommand(ctx: CliContext): Command {
     .argument('[paths...]', 'YAML files or directories ("-" reads stdin)')
     .option('-f, --file <paths...>', 'YAML files or directories ("-" reads stdin); same as the arguments')
     .option('-o, --output <dir>', 'write one <namespace>.<name>.k8s.yaml per gateway into this directory (default: stdout)')
+    .option('--prune', 'delete the files an earlier synth into the -o directory wrote that this run no longer generates (e.g. a removed gateway); other files are never touched')
     .option('--reconcile-job', 'also write the reconcile CronJob (and its RBAC) of each namespace: <namespace>.aigate-reconcile.job.k8s.yaml')
     .action((paths: string[], options: SynthOptions) => synth(paths, options, ctx));
 }

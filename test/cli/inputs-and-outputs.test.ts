@@ -3,7 +3,7 @@
  * with file:line:col and a sentence, for synth, validate and explain alike. The generated corpus
  * runs a few hundred cases per class as a property test.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { aigate } from '../support/cli';
@@ -119,5 +119,34 @@ describe('output and input paths', () => {
     expect(result.stderr).toContain('error: nope.yaml: no such file or directory\n');
     expect(result.stderr).toContain(`${bad}:`);
     expect(result.stderr).toContain('2 problems in 2 files; nothing was written');
+  });
+});
+
+describe('synth -o owns only what it wrote', () => {
+  it('--prune deletes the manifest of a gateway removed from the input, and nothing else', async () => {
+    const out = join(dir, 'gitops');
+    const second = write('second.yaml', seed.replace('name: my-llm-gateway', 'name: second-gateway'));
+    expect((await aigate(['synth', SEED, second, '-o', out])).code).toBe(0);
+    writeFileSync(join(out, 'kustomization.yaml'), 'resources: []\n');
+    const files = () => readdirSync(out).sort();
+    expect(files()).toEqual(['.aigate-synth.json', 'ai-apps.my-llm-gateway.k8s.yaml', 'ai-apps.second-gateway.k8s.yaml', 'kustomization.yaml']);
+    // Without --prune the stale file stays (and stays recorded).
+    expect((await aigate(['synth', SEED, '-o', out])).code).toBe(0);
+    expect(files()).toContain('ai-apps.second-gateway.k8s.yaml');
+    const pruned = await aigate(['synth', SEED, '-o', out, '--prune']);
+    expect(pruned.code).toBe(0);
+    expect(pruned.stderr).toContain(`deleted ${join(out, 'ai-apps.second-gateway.k8s.yaml')} (no longer generated)`);
+    expect(files()).toEqual(['.aigate-synth.json', 'ai-apps.my-llm-gateway.k8s.yaml', 'kustomization.yaml']);
+  });
+
+  it('fails on a record that is not JSON, and never deletes outside the directory', async () => {
+    const out = join(dir, 'gitops-bad');
+    expect((await aigate(['synth', SEED, '-o', out])).code).toBe(0);
+    writeFileSync(join(out, '.aigate-synth.json'), JSON.stringify({ files: ['../victim.k8s.yaml', 'ai-apps.my-llm-gateway.k8s.yaml'] }));
+    const victim = write('victim.k8s.yaml', 'keep me');
+    expect((await aigate(['synth', SEED, '-o', out, '--prune'])).code).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
+    writeFileSync(join(out, '.aigate-synth.json'), '{not json');
+    expect(await aigate(['synth', SEED, '-o', out, '--prune'])).toMatchObject({ code: 1, stderr: expect.stringContaining('.aigate-synth.json: not a record aigate wrote') });
   });
 });
