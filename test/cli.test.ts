@@ -17,7 +17,7 @@ describe('aigate synth', () => {
   test('writes one manifest file per gateway, with valid objects', async () => {
     const result = await aigate(['synth', SEED, '-o', out]);
     expect(result.code).toBe(0);
-    expect(readdirSync(out)).toEqual(['ai-apps.my-llm-gateway.k8s.yaml']);
+    expect(readdirSync(out)).toEqual(['.aigate-synth-files', 'ai-apps.my-llm-gateway.k8s.yaml']);
     const objects = docs(readFileSync(join(out, 'ai-apps.my-llm-gateway.k8s.yaml'), 'utf8'));
     expect(objects.map((o) => o.kind)).toContain('AIGatewayResource');
     expectValidManifests(objects);
@@ -42,7 +42,7 @@ describe('aigate synth', () => {
     const text = readFileSync(SEED, 'utf8');
     const result = await aigate(['synth', '-', '-o', out], `${text}---\n${text.replace('name: my-llm-gateway', 'name: second')}`);
     expect(result.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['ai-apps.my-llm-gateway.k8s.yaml', 'ai-apps.second.k8s.yaml']);
+    expect(readdirSync(out).sort()).toEqual(['.aigate-synth-files', 'ai-apps.my-llm-gateway.k8s.yaml', 'ai-apps.second.k8s.yaml']);
   });
 
   test('fails on the same gateway defined twice', async () => {

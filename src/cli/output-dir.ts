@@ -7,11 +7,13 @@ import { CliError } from './errors';
  * files an earlier run wrote that this run does not (a gateway removed from Git), and never a
  * file the tool did not write (GitOps folders hold other files too).
  */
-export const OUTPUT_RECORD = '.aigate-synth.json';
-
-interface OutputRecord {
-  readonly files: string[];
-}
+export const OUTPUT_RECORD = '.aigate-synth-files';
+/**
+ * One file name per line. Not .json or .yaml: `kubectl apply -f <dir>`, Argo CD and Flux read
+ * every such file in the folder as a manifest.
+ */
+const RECORD_HEADER = '# Files written by aigate synth (read by --prune); do not edit';
+const MANIFEST_NAME = /^[^/\\]+\.k8s\.yaml$/;
 
 /** Creates `dir` if needed; a path that exists and is no directory is the user's mistake, not a crash. */
 export function ensureOutputDirectory(dir: string): void {
@@ -33,13 +35,10 @@ export function ensureOutputDirectory(dir: string): void {
 export function previousOutput(dir: string): string[] {
   const path = join(dir, OUTPUT_RECORD);
   if (!existsSync(path)) return [];
-  try {
-    const record = JSON.parse(readFileSync(path, 'utf8')) as OutputRecord;
-    // Only plain file names: a hand-edited record must not delete outside the directory.
-    return Array.isArray(record.files) ? record.files.filter((f) => typeof f === 'string' && /^[^/\\]+\.k8s\.yaml$/.test(f)) : [];
-  } catch {
-    throw new CliError(`${path}: not a record aigate wrote (invalid JSON); delete it to start afresh`);
-  }
+  const [header, ...lines] = readFileSync(path, 'utf8').split('\n');
+  if (header !== RECORD_HEADER) throw new CliError(`${path}: not a record aigate wrote; delete it to start afresh`);
+  // Only plain manifest names: a hand-edited record must not delete outside the directory.
+  return lines.filter((f) => MANIFEST_NAME.test(f));
 }
 
 /**
@@ -56,7 +55,7 @@ export function recordOutput(dir: string, previous: readonly string[], written: 
     }
   }
   const kept = prune ? [] : stale.filter((f) => existsSync(join(dir, f)));
-  const record: OutputRecord = { files: [...new Set([...written, ...kept])].sort() };
-  writeFileSync(join(dir, OUTPUT_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+  const files = [...new Set([...written, ...kept])].sort();
+  writeFileSync(join(dir, OUTPUT_RECORD), `${[RECORD_HEADER, ...files].join('\n')}\n`);
   return deleted;
 }

@@ -129,24 +129,25 @@ describe('synth -o owns only what it wrote', () => {
     expect((await aigate(['synth', SEED, second, '-o', out])).code).toBe(0);
     writeFileSync(join(out, 'kustomization.yaml'), 'resources: []\n');
     const files = () => readdirSync(out).sort();
-    expect(files()).toEqual(['.aigate-synth.json', 'ai-apps.my-llm-gateway.k8s.yaml', 'ai-apps.second-gateway.k8s.yaml', 'kustomization.yaml']);
+    expect(files()).toEqual(['.aigate-synth-files', 'ai-apps.my-llm-gateway.k8s.yaml', 'ai-apps.second-gateway.k8s.yaml', 'kustomization.yaml']);
     // Without --prune the stale file stays (and stays recorded).
     expect((await aigate(['synth', SEED, '-o', out])).code).toBe(0);
     expect(files()).toContain('ai-apps.second-gateway.k8s.yaml');
     const pruned = await aigate(['synth', SEED, '-o', out, '--prune']);
     expect(pruned.code).toBe(0);
     expect(pruned.stderr).toContain(`deleted ${join(out, 'ai-apps.second-gateway.k8s.yaml')} (no longer generated)`);
-    expect(files()).toEqual(['.aigate-synth.json', 'ai-apps.my-llm-gateway.k8s.yaml', 'kustomization.yaml']);
+    expect(files()).toEqual(['.aigate-synth-files', 'ai-apps.my-llm-gateway.k8s.yaml', 'kustomization.yaml']);
   });
 
-  it('fails on a record that is not JSON, and never deletes outside the directory', async () => {
+  it('fails on a record it did not write, and never deletes outside the directory', async () => {
     const out = join(dir, 'gitops-bad');
     expect((await aigate(['synth', SEED, '-o', out])).code).toBe(0);
-    writeFileSync(join(out, '.aigate-synth.json'), JSON.stringify({ files: ['../victim.k8s.yaml', 'ai-apps.my-llm-gateway.k8s.yaml'] }));
+    const record = readFileSync(join(out, '.aigate-synth-files'), 'utf8');
+    writeFileSync(join(out, '.aigate-synth-files'), `${record}../victim.k8s.yaml\n/tmp/victim.k8s.yaml\n`);
     const victim = write('victim.k8s.yaml', 'keep me');
     expect((await aigate(['synth', SEED, '-o', out, '--prune'])).code).toBe(0);
     expect(readFileSync(victim, 'utf8')).toBe('keep me');
-    writeFileSync(join(out, '.aigate-synth.json'), '{not json');
-    expect(await aigate(['synth', SEED, '-o', out, '--prune'])).toMatchObject({ code: 1, stderr: expect.stringContaining('.aigate-synth.json: not a record aigate wrote') });
+    writeFileSync(join(out, '.aigate-synth-files'), 'some other file\n');
+    expect(await aigate(['synth', SEED, '-o', out, '--prune'])).toMatchObject({ code: 1, stderr: expect.stringContaining('.aigate-synth-files: not a record aigate wrote') });
   });
 });
