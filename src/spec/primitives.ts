@@ -77,18 +77,28 @@ export const secretKeyRef = (what: string) =>
     })
     .describe(`Reference to a key of a Secret in the gateway's namespace that holds the ${what}.`);
 
-/** A Go-style duration limited to what Envoy accepts: "30s", "1.5s", "500ms", "2m". */
-export const DURATION = /^([0-9]+(\.[0-9]+)?)(ms|s|m|h)$/;
+/**
+ * A Go-style duration limited to what Envoy accepts: "30s", "1.5s", "500ms", "2m", "1m30s".
+ * Zero is refused: Envoy rejects a zero connect timeout, and "no timeout" is never what a
+ * gateway in front of paid APIs wants.
+ */
+export const DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
+const DURATION_PART = /([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g;
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+/** The longest duration accepted (a day); longer ones are almost certainly a unit mistake. */
+export const MAX_DURATION_SECONDS = 86400;
 export const duration = z
   .string()
-  .regex(DURATION, { message: 'must be a duration such as "30s", "500ms" or "2m"' })
-  .max(16);
+  .max(32)
+  .regex(DURATION, { message: 'must be a duration such as "30s", "500ms", "2m" or "1m30s"' })
+  .refine((text) => !DURATION.test(text) || durationSeconds(text) > 0, { message: 'must be longer than 0' })
+  .refine((text) => !DURATION.test(text) || durationSeconds(text) <= MAX_DURATION_SECONDS, { message: 'must be at most 24h' });
 
-/** Duration string -> seconds. */
+/** Duration string -> seconds (the sum of its parts, "1m30s" = 90). */
 export function durationSeconds(text: string): number {
-  const m = DURATION.exec(text);
-  if (!m) throw new Error(`not a duration: ${text}`);
-  const n = Number(m[1]);
-  const unit = m[3];
-  return unit === 'ms' ? n / 1000 : unit === 's' ? n : unit === 'm' ? n * 60 : n * 3600;
+  if (!DURATION.test(text)) throw new Error(`not a duration: ${text}`);
+  let seconds = 0;
+  for (const m of text.matchAll(DURATION_PART)) seconds += Number(m[1]) * UNIT_SECONDS[m[2]];
+  // Sums of decimal parts pick up float noise (0.1s + 0.2s); Envoy takes nanoseconds at most.
+  return Math.round(seconds * 1e9) / 1e9;
 }
