@@ -31,7 +31,7 @@ describe('durations', () => {
 
   it('fails on more than a day, and on what is not a duration', () => {
     expect(messageFor('25h')).toEqual(['spec.endpoints.0.timeout: must be at most 24h']);
-    expect(messageFor('90')).toEqual(['spec.endpoints.0.timeout: must be a duration such as "30s", "500ms", "2m" or "1m30s"']);
-    expect(messageFor('1m 30s')).toEqual(['spec.endpoints.0.timeout: must be a duration such as "30s", "500ms", "2m" or "1m30s"']);
+    expect(messageFor('90')).toEqual(['spec.endpoints.0.timeout: must be a duration such as "30s", "500ms", "2m" or "1m30s", found "90"']);
+    expect(messageFor('1m 30s')).toEqual(['spec.endpoints.0.timeout: must be a duration such as "30s", "500ms", "2m" or "1m30s", found "1m 30s"']);
   });
 });
