@@ -30,7 +30,7 @@ describe('AIGateway and the Envoy configuration', () => {
 
   test('the ConfigMap carries envoy.json and the SDS files; the gateway reports the Secret keys to mount', () => {
     const { gateway, configMap, objects } = synth({ spec: SPECS.external });
-    expect(Object.keys(configMap.data).sort()).toEqual(['envoy.json', 'sds-anthropic-key-key.yaml', 'sds-azure-k.yaml', 'sds-openai-key-api-key.yaml']);
+    expect(Object.keys(configMap.data).sort()).toEqual(['envoy.json', 'sds-anthropic-key_key.yaml', 'sds-azure_k.yaml', 'sds-openai-key_api-key.yaml']);
     expect(gateway.envoy.secretFiles.map((f) => `${f.mountPath}/${f.key}`)).toEqual([
       '/etc/aigateway/secrets/openai-key/api-key',
       '/etc/aigateway/secrets/anthropic-key/key',

@@ -1,7 +1,8 @@
 import { parse } from 'yaml';
 import { envoyConfig, renderBootstrap } from '../src/envoy';
 import { SYSTEM_CA_BUNDLE } from '../src/envoy/clusters';
-import { credentialFilters } from '../src/envoy/credentials';
+import { credentialFilters, credentialSdsFile, credentialSecretName } from '../src/envoy/credentials';
+import { parseSpec } from '../src/spec';
 import { renderGateway } from '../src/constructs';
 import { checkEnvoyMessage, walkEnvoyMessages } from './support/envoy';
 import { clusterNamed, upstreamFilter, upstreamFilterNames } from './support/envoy-config';
@@ -13,9 +14,9 @@ const bootstrap = config.bootstrap as Record<string, any>;
 describe('upstream credentials (credentialsRef)', () => {
   test.each([
     // provider -> the header and prefix its API expects (canonical defaults)
-    ['openai', 'Authorization', 'Bearer %REQ(Authorization)%', 'credential-openai-key-api-key'],
-    ['anthropic', 'x-api-key', undefined, 'credential-anthropic-key-key'],
-    ['azure', 'api-key', undefined, 'credential-azure-k'],
+    ['openai', 'Authorization', 'Bearer %REQ(Authorization)%', 'credential-openai-key_api-key'],
+    ['anthropic', 'x-api-key', undefined, 'credential-anthropic-key_key'],
+    ['azure', 'api-key', undefined, 'credential-azure_k'],
   ])('%s: the key is injected into %s by its own cluster\'s upstream filters', (endpoint, header, rewritten, secretName) => {
     const cluster = clusterNamed(bootstrap, `endpoint-${endpoint}`);
     const filters = upstreamFilterNames(cluster);
@@ -48,18 +49,18 @@ describe('upstream credentials (credentialsRef)', () => {
   test('each SDS secret is a file next to envoy.json that names the mounted Secret key, and is a valid Envoy Secret', () => {
     const injector = upstreamFilter(clusterNamed(bootstrap, 'endpoint-openai'), 'envoy.filters.http.credential_injector');
     const sds = injector.credential.typed_config.credential.sds_config;
-    expect(sds).toEqual({ path_config_source: { path: '/etc/envoy/sds-openai-key-api-key.yaml' }, resource_api_version: 'V3' });
-    const file = parse(config.files['sds-openai-key-api-key.yaml']);
+    expect(sds).toEqual({ path_config_source: { path: '/etc/envoy/sds-openai-key_api-key.yaml' }, resource_api_version: 'V3' });
+    const file = parse(config.files['sds-openai-key_api-key.yaml']);
     expect(file.resources).toHaveLength(1);
     const [secret] = file.resources;
     expect(secret).toEqual({
       '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
-      name: 'credential-openai-key-api-key',
+      name: 'credential-openai-key_api-key',
       generic_secret: { secret: { filename: '/etc/aigateway/secrets/openai-key/api-key' } },
     });
     const { '@type': _type, ...body } = secret;
     expect(checkEnvoyMessage('envoy.extensions.transport_sockets.tls.v3.Secret', body)).toEqual([]);
-    expect(Object.keys(config.files).sort()).toEqual(['sds-anthropic-key-key.yaml', 'sds-azure-k.yaml', 'sds-openai-key-api-key.yaml']);
+    expect(Object.keys(config.files).sort()).toEqual(['sds-anthropic-key_key.yaml', 'sds-azure_k.yaml', 'sds-openai-key_api-key.yaml']);
   });
 
   test('the Secret keys to mount are reported once each, in the mount-path convention', () => {
@@ -84,6 +85,46 @@ describe('upstream credentials (credentialsRef)', () => {
       });
       expect(offenders).toEqual([]);
     }
+  });
+});
+
+describe('one SDS file and secret per Secret key, never shared by two', () => {
+  /** Names as users write them: words joined by "-" and ".", so "-" both inside and between parts. */
+  function generatedRefs(count: number): { name: string; key: string }[] {
+    const words = ['openai', 'prod', 'key', 'api', 'anthropic', 'a', 'b', 'x-y', 'v1', 'k'];
+    let x = 7;
+    const next = (n: number) => ((x = (x * 1103515245 + 12345) % 2 ** 31), x % n);
+    const join = (parts: number, sep: string) => Array.from({ length: parts }, () => words[next(words.length)]).join(sep);
+    return Array.from({ length: count }, () => ({ name: join(1 + next(3), next(4) === 0 ? '.' : '-'), key: join(1 + next(3), ['-', '_', '.'][next(3)]) }));
+  }
+
+  test('the mapping from (Secret, key) to file name and SDS name is injective (property over 2,000 generated names)', () => {
+    const byFile = new Map<string, string>();
+    const bySecretName = new Map<string, string>();
+    for (const ref of generatedRefs(2000)) {
+      const id = `${ref.name}/${ref.key}`;
+      const ref2 = { ...ref, header: 'Authorization', prefix: 'Bearer ' };
+      for (const [map, value] of [[byFile, credentialSdsFile(ref2)], [bySecretName, credentialSecretName(ref2)]] as const) {
+        const earlier = map.get(value);
+        if (earlier !== undefined && earlier !== id) throw new Error(`${earlier} and ${id} share ${value}`);
+        map.set(value, id);
+      }
+    }
+    expect(byFile.size).toBeGreaterThan(1000);
+  });
+
+  test('Secret openai-prod key "key" and Secret openai key "prod-key" get their own files and mounts (they shared one before)', () => {
+    const spec = parseSpec({
+      gatewayClassName: 'envoy',
+      endpoints: [
+        { name: 'a', url: 'https://api.openai.com', credentialsRef: { name: 'openai-prod', key: 'key' } },
+        { name: 'b', url: 'https://api.anthropic.com', provider: 'Anthropic', credentialsRef: { name: 'openai', key: 'prod-key' } },
+      ],
+      modelRouting: { strategy: 'Path', rules: [{ pathPrefix: '/a', targetEndpoint: 'a' }, { pathPrefix: '/b', targetEndpoint: 'b' }] },
+    });
+    const config = envoyConfig(spec, OPTIONS);
+    expect(Object.keys(config.files).sort()).toEqual(['sds-openai-prod_key.yaml', 'sds-openai_prod-key.yaml']);
+    expect(config.secretFiles.map((f) => `${f.secretName}/${f.key}`).sort()).toEqual(['openai-prod/key', 'openai/prod-key']);
   });
 });
 

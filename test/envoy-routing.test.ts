@@ -219,14 +219,14 @@ describe('fallback endpoints (priority failover)', () => {
       cluster: 'endpoint-openai',
       host: 'api.openai.com',
       path: '/v1/chat/completions',
-      credential: 'credential-openai-key-api-key -> Authorization',
+      credential: 'credential-openai-key_api-key -> Authorization',
       sni: 'api.openai.com',
     });
     expect(hop('azure')).toEqual({
       cluster: 'endpoint-azure',
       host: 'my.openai.azure.com',
       path: '/openai/deployments/gpt-4o/chat/completions',
-      credential: 'credential-azure-key-key -> api-key',
+      credential: 'credential-azure-key_key -> api-key',
       sni: 'my.openai.azure.com',
     });
     expect(hop('local')).toEqual({ cluster: 'endpoint-local', host: undefined, path: '/chat/completions', credential: undefined, sni: undefined });

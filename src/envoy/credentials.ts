@@ -29,11 +29,18 @@ const UPSTREAM_CODEC = 'envoy.extensions.filters.http.upstream_codec.v3.Upstream
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const SECRET = 'envoy.extensions.transport_sockets.tls.v3.Secret';
 
+/**
+ * "<secret>_<key>": injective, because a Secret name (a DNS subdomain) never holds "_", so the
+ * first "_" always splits it from the key. ("<secret>-<key>" was not: Secret openai-prod key
+ * "key" and Secret openai key "prod-key" shared one SDS file, sending one provider's key to the
+ * other's host.)
+ */
+const secretKeyId = (ref: CredentialsRef) => `${ref.name}_${ref.key}`;
 /** Name of the SDS secret for one Secret key (shared by every endpoint that uses that key). */
-export const credentialSecretName = (ref: CredentialsRef) => `credential-${ref.name}-${ref.key}`;
+export const credentialSecretName = (ref: CredentialsRef) => `credential-${secretKeyId(ref)}`;
 /** ConfigMap key (file in ENVOY_CONFIG_DIR) of that SDS resource. */
 export function credentialSdsFile(ref: CredentialsRef): string {
-  const file = `sds-${ref.name}-${ref.key}.yaml`;
+  const file = `sds-${secretKeyId(ref)}.yaml`;
   // ConfigMap keys are at most 253 characters; Secret names and keys each may be that long.
   return file.length <= 253 ? file : `sds-${hashOf({ name: ref.name, key: ref.key })}.yaml`;
 }
