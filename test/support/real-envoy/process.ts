@@ -201,3 +201,29 @@ export async function startGateway(objects: readonly Json[], options: GatewayOpt
   }
   return gateway;
 }
+
+/** One configuration to validate: a label for the report, the objects, the mounted Secret values. */
+export interface ValidateCase {
+  readonly label: string;
+  readonly objects: readonly Json[];
+  readonly secrets?: SecretValues;
+}
+
+/**
+ * validateWithEnvoy on every case, `concurrency` Envoy processes at a time (each takes ~0.15 s
+ * and one core), in order. Returns the failures with Envoy's message.
+ */
+export async function validateAll(cases: readonly ValidateCase[], concurrency = 3): Promise<{ label: string; output: string }[]> {
+  const failures: { index: number; label: string; output: string }[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < cases.length) {
+      const index = next++;
+      const { label, objects, secrets } = cases[index];
+      const result = await validateWithEnvoy(objects, secrets);
+      if (!result.ok) failures.push({ index, label, output: result.output.trim() });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, cases.length) }, worker));
+  return failures.sort((a, b) => a.index - b.index).map(({ label, output }) => ({ label, output }));
+}
