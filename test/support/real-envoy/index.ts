@@ -3,9 +3,9 @@
  * processes (validate mode and a running gateway). See README.md beside this file.
  */
 export { envoyBinary, PINNED_ENVOY_VERSION, versionOf } from './binary';
-export { adaptForTest, differingLeaves, relocatePaths } from './adapt';
+export { adaptForTest, childPath, differingLeaves, relocatePaths, valueAt } from './adapt';
 export type { Adaptation, TestAdaptation } from './adapt';
-export { placeholderSecrets, podFiles, podsOf } from './pod-files';
+export { placeholderSecrets, podBootstrap, podFiles, podsOf } from './pod-files';
 export type { PodFiles, SecretValues } from './pod-files';
 export { freePort, startGateway, validateAll, validateWithEnvoy } from './process';
 export type { GatewayOptions, RunningGateway, ValidateCase, ValidateResult } from './process';

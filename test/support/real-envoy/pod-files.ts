@@ -130,3 +130,14 @@ export function placeholderSecrets(objects: readonly Json[]): SecretValues {
   }
   return secrets;
 }
+
+/** The bootstrap of the gateway in `objects`: the mounted ConfigMap key its `--config-path` names. */
+export function podBootstrap(objects: readonly Json[]): Json {
+  const [pod] = podsOf(objects);
+  if (!pod) throw new Error('podBootstrap: no Deployment with an envoy container among the objects');
+  const args: string[] = pod[0].spec.template.spec.containers.find((c: Json) => c.name === 'envoy').args ?? [];
+  const key = args[args.indexOf('--config-path') + 1].replace(/^.*\//, '');
+  const text = pod.slice(1).find((cm) => cm.data?.[key] !== undefined)?.data[key];
+  if (text === undefined) throw new Error(`podBootstrap: no mounted ConfigMap has ${key} (the container's --config-path)`);
+  return JSON.parse(text);
+}
