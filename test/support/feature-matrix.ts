@@ -23,10 +23,11 @@ export const FEATURES: readonly Factor[] = [
   { name: 'auth', values: ['None', 'APIKey', 'JWT'] },
   { name: 'routing', values: ['None', 'Header', 'Path', 'Weighted', 'RequestBody'] },
   { name: 'prompt', values: ['off', 'Prefix', 'Suffix', 'Replace', 'Transform'] },
-  { name: 'rateLimit', values: ['off', 'on'] },
+  // minimal: 1 request a minute, split over the replicas (the smallest token bucket).
+  { name: 'rateLimit', values: ['off', 'on', 'minimal'] },
   { name: 'cache', values: ['off', 'Exact'] },
   { name: 'usageHeaders', values: ['off', 'on'] },
-  { name: 'tracing', values: ['off', 'on'] },
+  { name: 'tracing', values: ['off', 'sampled', 'always'] },
   // Failover to an in-cluster Service, or to an external TLS provider (a second TLS cluster).
   { name: 'fallback', values: ['off', 'in-cluster', 'external'] },
   // TLS providers with credentialsRef: none, every routed endpoint, or one beside a Service.
@@ -137,11 +138,30 @@ function endpointsOf(row: FeatureRow): Endpoint[] {
 const ROUTING: Record<string, AIGatewaySpecInput['modelRouting']> = {
   Header: {
     strategy: 'Header',
-    rules: [{ match: 'X-AI-Model: gpt-4o', targetEndpoint: 'primary' }, { match: 'X-AI-Model: claude', targetEndpoint: 'secondary' }, { defaultTargetEndpoint: 'primary' }],
+    rules: [
+      { match: 'X-AI-Model: gpt-4o', targetEndpoint: 'primary' },
+      { match: 'X-AI-Model: claude', targetEndpoint: 'secondary' },
+      { header: { name: 'x-odd_Name.v2', value: 'a "b" \\ c*?[.]' }, targetEndpoint: 'secondary' },
+      { defaultTargetEndpoint: 'primary' },
+    ],
   },
-  Path: { strategy: 'Path', rules: [{ pathPrefix: '/primary', targetEndpoint: 'primary' }, { pathPrefix: '/secondary', targetEndpoint: 'secondary' }] },
+  Path: {
+    strategy: 'Path',
+    rules: [
+      { pathPrefix: '/primary', targetEndpoint: 'primary' },
+      { pathPrefix: '/secondary', targetEndpoint: 'secondary' },
+      { pathPrefix: "/v1/(x)+.[a]%20~!$&'()", targetEndpoint: 'secondary' },
+    ],
+  },
   Weighted: { strategy: 'Weighted', rules: [{ weight: 70, targetEndpoint: 'primary' }, { weight: 30, targetEndpoint: 'secondary' }] },
-  RequestBody: { strategy: 'RequestBody', rules: [{ model: 'gpt-4o', targetEndpoint: 'primary' }, { model: 'claude-3-5-sonnet', targetEndpoint: 'secondary' }] },
+  RequestBody: {
+    strategy: 'RequestBody',
+    rules: [
+      { model: 'gpt-4o', targetEndpoint: 'primary' },
+      { model: 'claude-3-5-sonnet', targetEndpoint: 'secondary' },
+      { model: 'odd "model" \\ ]]%s', targetEndpoint: 'secondary' },
+    ],
+  },
 };
 
 const TEMPLATES = { summarize: 'Summarize: {{.text}}', 'translate_to-fr': 'Translate into French: {{.text}} ("quoted" \\ backslash)' };
@@ -162,13 +182,14 @@ export function configOf(row: FeatureRow): { spec: AIGatewaySpecInput; props: Pa
       authentication: { type: 'JWT', jwtSpec: { issuer: 'https://auth.example.com/', jwksUri: 'https://auth.example.com/.well-known/jwks.json', audiences: ['gw'] } },
     }),
     ...(row.rateLimit === 'on' && { rateLimiting: { requestsPerMinute: 600, burst: 20 } }),
+    ...(row.rateLimit === 'minimal' && { rateLimiting: { requestsPerMinute: 1 } }),
     ...(row.cache === 'Exact' && { cachingStrategy: { type: 'Exact', ttlSeconds: 120, maxEntries: 50 } }),
     ...(row.prompt !== 'off' && { promptEngineering: promptOf(row.prompt) }),
     observability: {
       metrics: row.metrics === 'on',
       accessLog: row.accessLog === 'on',
       usageHeaders: row.usageHeaders === 'on',
-      ...(row.tracing === 'on' && { tracing: { endpoint: 'otel-collector.observability:4317', samplingPercent: 25 } }),
+      ...(row.tracing !== 'off' && { tracing: { endpoint: 'otel-collector.observability:4317', samplingPercent: row.tracing === 'always' ? 100 : 12.5 } }),
     },
     ...(row.ingress === 'on' && { ingress: { host: 'ai.example.com', className: 'nginx', tlsSecretName: 'ai-tls' } }),
   };
