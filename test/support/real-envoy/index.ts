@@ -3,12 +3,12 @@
  * processes (validate mode and a running gateway). See README.md beside this file.
  */
 export { envoyBinary, PINNED_ENVOY_VERSION, versionOf } from './binary';
-export { adaptForTest, differingLeaves, relocatePaths } from './adapt';
+export { adaptForTest, childPath, differingLeaves, relocatePaths, valueAt } from './adapt';
 export type { Adaptation, TestAdaptation } from './adapt';
-export { podFiles } from './pod-files';
+export { placeholderSecrets, podBootstrap, podFiles, podsOf } from './pod-files';
 export type { PodFiles, SecretValues } from './pod-files';
-export { freePort, startGateway, validateWithEnvoy } from './process';
-export type { GatewayOptions, RunningGateway, ValidateResult } from './process';
+export { freePort, mapConcurrent, startGateway, validateAll, validateBootstrap, validateWithEnvoy } from './process';
+export type { GatewayOptions, RunningGateway, ValidateCase, ValidateResult } from './process';
 export { anthropicHandler, anthropicMessage, anthropicStream, failingHandler, openAiCompletion, openAiHandler, openAiStream, startMock, writeSse } from './mocks';
 export type { MockHandler, MockOptions, MockUpstream, ProviderMockOptions, RecordedRequest, Usage } from './mocks';
 export { testCa } from './test-ca';

@@ -29,6 +29,8 @@ export interface PodFiles {
 
 const hostPath = (root: string, containerPath: string) => join(root, containerPath);
 
+const isGateway = (o: Json) => o.kind === 'Deployment' && o.spec?.template?.spec?.containers?.some((c: Json) => c.name === 'envoy');
+
 let generation = 0;
 
 function writeSecretDir(dir: string, values: Record<string, string>, keys: readonly string[]): void {
@@ -55,7 +57,7 @@ function writeSecretDir(dir: string, values: Record<string, string>, keys: reado
  * would be, so the test sees the fail-closed path).
  */
 export function podFiles(objects: readonly Json[], secrets: SecretValues = {}): PodFiles {
-  const deployment = objects.find((o) => o.kind === 'Deployment' && o.spec?.template?.spec?.containers?.some((c: Json) => c.name === 'envoy'));
+  const deployment = objects.find(isGateway);
   if (!deployment) throw new Error('podFiles: no Deployment with an envoy container among the objects');
   const pod = deployment.spec.template.spec;
   const container = pod.containers.find((c: Json) => c.name === 'envoy');
@@ -100,4 +102,42 @@ export function podFiles(objects: readonly Json[], secrets: SecretValues = {}): 
     },
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/**
+ * One object list per gateway among `objects` (an app may hold several): its Deployment and the
+ * ConfigMaps its pod mounts, which is all podFiles reads.
+ */
+export function podsOf(objects: readonly Json[]): Json[][] {
+  return objects.filter(isGateway).map((deployment) => {
+    const mounted = new Set((deployment.spec.template.spec.volumes ?? []).map((v: Json) => v.configMap?.name).filter(Boolean));
+    return [deployment, ...objects.filter((o) => o.kind === 'ConfigMap' && mounted.has(o.metadata?.name))];
+  });
+}
+
+/**
+ * A value for every Secret key the gateways' pods mount (one line, newline-terminated as
+ * `kubectl create secret --from-file` leaves it), so a test loads the config as a running pod sees it.
+ */
+export function placeholderSecrets(objects: readonly Json[]): SecretValues {
+  const secrets: SecretValues = {};
+  for (const deployment of objects.filter(isGateway)) {
+    for (const volume of deployment.spec.template.spec.volumes ?? []) {
+      if (!volume.secret) continue;
+      const values = (secrets[volume.secret.secretName] ??= {});
+      for (const item of volume.secret.items ?? []) values[item.key] = `placeholder-${item.key}\n`;
+    }
+  }
+  return secrets;
+}
+
+/** The bootstrap of the gateway in `objects`: the mounted ConfigMap key its `--config-path` names. */
+export function podBootstrap(objects: readonly Json[]): Json {
+  const [pod] = podsOf(objects);
+  if (!pod) throw new Error('podBootstrap: no Deployment with an envoy container among the objects');
+  const args: string[] = pod[0].spec.template.spec.containers.find((c: Json) => c.name === 'envoy').args ?? [];
+  const key = args[args.indexOf('--config-path') + 1].replace(/^.*\//, '');
+  const text = pod.slice(1).find((cm) => cm.data?.[key] !== undefined)?.data[key];
+  if (text === undefined) throw new Error(`podBootstrap: no mounted ConfigMap has ${key} (the container's --config-path)`);
+  return JSON.parse(text);
 }

@@ -4,8 +4,9 @@
  * ports, and is killed at the end of the test (or of the jest worker, whatever happens).
  */
 import { spawn, type ChildProcess, execFile } from 'child_process';
-import { writeFileSync } from 'fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { createServer } from 'net';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { adaptForTest, relocatePaths, type Adaptation } from './adapt';
 import { envoyBinary } from './binary';
@@ -54,6 +55,23 @@ export interface ValidateResult {
   readonly output: string;
 }
 
+/** `envoy --mode validate -c <path>`; `hide` (the temp root) is cut out of Envoy's message. */
+function runValidate(path: string, hide: string): Promise<ValidateResult> {
+  return new Promise<ValidateResult>((resolve) => {
+    execFile(
+      envoyBinary(),
+      ['--mode', 'validate', '-c', path, '--log-level', 'warn', '--disable-hot-restart', '--base-id', String(nextBaseId++)],
+      { timeout: 60000, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        const output = `${stdout}${stderr}`.split(hide).join('');
+        // Envoy warns (and keeps going) on deprecated fields: for us they are errors.
+        const deprecated = /deprecated/i.test(output);
+        resolve({ ok: !err && !deprecated && / OK\s*$/.test(stdout.trim() + '\n' + stderr.trim()), output });
+      },
+    );
+  });
+}
+
 /**
  * `envoy --mode validate` on the pod the objects describe: the whole config is loaded (formatters,
  * extensions, cross-field rules, referenced files) without serving. Only file paths are moved.
@@ -63,22 +81,21 @@ export async function validateWithEnvoy(objects: readonly Json[], secrets: Secre
   try {
     const { bootstrap } = bootstrapOf(files);
     const adapted = adaptForTest(bootstrap, { root: files.root, ports: { http: 8080, ops: 19001, admin: 9901 } });
-    const path = writeAdapted(files, adapted.bootstrap);
-    return await new Promise<ValidateResult>((resolve) => {
-      execFile(
-        envoyBinary(),
-        ['--mode', 'validate', '-c', path, '--log-level', 'warn', '--disable-hot-restart', '--base-id', String(nextBaseId++)],
-        { timeout: 60000, encoding: 'utf8' },
-        (err, stdout, stderr) => {
-          const output = `${stdout}${stderr}`.split(files.root).join('');
-          // Envoy warns (and keeps going) on deprecated fields: for us they are errors.
-          const deprecated = /deprecated/i.test(output);
-          resolve({ ok: !err && !deprecated && / OK\s*$/.test(stdout.trim() + '\n' + stderr.trim()) , output });
-        },
-      );
-    });
+    return await runValidate(writeAdapted(files, adapted.bootstrap), files.root);
   } finally {
     files.cleanup();
+  }
+}
+
+/** `envoy --mode validate` on a bootstrap that needs no files (e.g. a hand-written probe of one field). */
+export async function validateBootstrap(bootstrap: Json): Promise<ValidateResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'aigate-bootstrap-'));
+  try {
+    const path = join(dir, 'envoy.json');
+    writeFileSync(path, JSON.stringify(bootstrap));
+    return await runValidate(path, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -200,4 +217,34 @@ export async function startGateway(objects: readonly Json[], options: GatewayOpt
     throw e;
   }
   return gateway;
+}
+
+/** One configuration to validate: a label for the report, the objects, the mounted Secret values. */
+export interface ValidateCase {
+  readonly label: string;
+  readonly objects: readonly Json[];
+  readonly secrets?: SecretValues;
+}
+
+/** `fn` on every item, at most `concurrency` at a time; results in the items' order. */
+export async function mapConcurrent<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+/**
+ * validateWithEnvoy on every case, `concurrency` Envoy processes at a time (each takes ~0.15 s
+ * and one core). Returns the failures, in the cases' order, with Envoy's message.
+ */
+export async function validateAll(cases: readonly ValidateCase[], concurrency = 3): Promise<{ label: string; output: string }[]> {
+  const results = await mapConcurrent(cases, concurrency, (c) => validateWithEnvoy(c.objects, c.secrets));
+  return cases.flatMap((c, i) => (results[i].ok ? [] : [{ label: c.label, output: results[i].output.trim() }]));
 }
