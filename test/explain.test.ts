@@ -230,5 +230,8 @@ describe('aigate explain --format mermaid', () => {
     const result = await aigate(['explain', 'examples', '--gateway', 'nope']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--gateway nope: no such gateway in the input (found my-llm-gateway, body-routing');
+    const typo = await aigate(['explain', 'examples', '--gateway', 'my-llm-gatway']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/--gateway my-llm-gatway: no such gateway in the input \(found .*\); did you mean "my-llm-gateway"\?/);
   });
 });

@@ -10,3 +10,4 @@ export { statusSchema, conditionSchema, type Condition, type GatewayStatus } fro
 export { DEFAULTS } from './defaults';
 export { secretKind } from './secrets';
 export { canonicalJson, hashOf, hashOfFiles } from './hash';
+export { closest, didYouMean } from './suggest';

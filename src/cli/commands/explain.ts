@@ -3,6 +3,7 @@ import { explainMermaid, explainText } from '../../constructs';
 import type { CliContext } from '../context';
 import { CliError, EXIT } from '../errors';
 import { loadOrFail } from '../load';
+import { didYouMean } from '../../spec';
 
 export interface ExplainOptions {
   readonly file?: string[];
@@ -18,7 +19,7 @@ export function explain(paths: string[], options: ExplainOptions, ctx: CliContex
     const wanted = options.gateway;
     const all = gateways.map((g) => g.resource.metadata.name);
     gateways = gateways.filter((g) => g.resource.metadata.name === wanted || `${g.resource.metadata.namespace}/${g.resource.metadata.name}` === wanted);
-    if (gateways.length === 0) throw new CliError(`--gateway ${wanted}: no such gateway in the input (found ${all.join(', ')})`);
+    if (gateways.length === 0) throw new CliError(`--gateway ${wanted}: no such gateway in the input (found ${all.join(', ')})${didYouMean(wanted, all)}`);
   }
   const format = options.format ?? 'text';
   if (format === 'mermaid' && gateways.length > 1) {
