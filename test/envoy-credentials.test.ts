@@ -4,7 +4,7 @@ import { SYSTEM_CA_BUNDLE } from '../src/envoy/clusters';
 import { credentialFilters } from '../src/envoy/credentials';
 import { renderGateway } from '../src/constructs';
 import { checkEnvoyMessage, walkEnvoyMessages } from './support/envoy';
-import { clusterNamed, upstreamFilter, upstreamFilterNames } from './support/envoy-config';
+import { clusterNamed, hcmOf, upstreamFilter, upstreamFilterNames } from './support/envoy-config';
 import { canonical, OPTIONS, SPECS } from './support/envoy-specs';
 
 const config = envoyConfig(canonical('external'), OPTIONS);
@@ -36,6 +36,31 @@ describe('upstream credentials (credentialsRef)', () => {
   test('the prefix is sent as written: header_value_prefix is no format string, so "%" needs no escaping', () => {
     const [injector] = credentialFilters({ name: 's', key: 'k', header: 'Authorization', prefix: '100%ok ' });
     expect((injector.typed_config as any).credential.typed_config.header_value_prefix).toBe('100%ok ');
+  });
+
+  describe('a missing key (the injector\'s 401) becomes a JSON 503', () => {
+    const isCredentialFailure = (m: any) => m.body_format_override?.json_format?.error?.type === 'upstream_credentials_unavailable';
+    const mappersOf = (b: any, listener?: string) => hcmOf(b, listener).local_reply_config.mappers;
+
+    test('matched by status 401 and the injector\'s reason, first, so the JWT 401 mapper never claims it', () => {
+      const withJwt = envoyConfig(canonical({ ...SPECS.external, authentication: SPECS.jwt.authentication }), OPTIONS).bootstrap;
+      const mappers = mappersOf(withJwt);
+      expect(isCredentialFailure(mappers[0])).toBe(true);
+      expect(mappers[0].status_code).toBe(503);
+      const [status, details] = mappers[0].filter.and_filter.filters;
+      expect(status.status_code_filter.comparison).toMatchObject({ op: 'EQ', value: { default_value: 401 } });
+      expect(details.extension_filter.typed_config.expression).toBe("response.code_details == 'failed_to_inject_credential'");
+      expect(mappers.some((m: any) => m.body_format_override?.json_format?.error?.type === 'authentication_error')).toBe(true);
+    });
+
+    test('also on the internal listeners of a fallback group (their clusters inject the key)', () => {
+      const fallback = envoyConfig(canonical('fallback'), OPTIONS).bootstrap;
+      expect(mappersOf(fallback, 'internal-openai').some(isCredentialFailure)).toBe(true);
+    });
+
+    test('absent when no endpoint has credentialsRef', () => {
+      expect(mappersOf(envoyConfig(canonical('jwt'), OPTIONS).bootstrap).some(isCredentialFailure)).toBe(false);
+    });
   });
 
   test('each SDS secret is a file next to envoy.json that names the mounted Secret key, and is a valid Envoy Secret', () => {

@@ -21,8 +21,10 @@ import { hashOf } from '../spec/hash';
  *   pinned Envoy strips trailing CR/LF from a generic credential before injecting it
  *   (envoyproxy/envoy #46260; 1.36 sent the bytes verbatim, an invalid header).
  *   test/e2e/credentials.test.ts proves it on the pinned binary. Other whitespace is kept.
- * - `overwrite: true` replaces whatever the client sent in that header (e.g. its gateway API key);
- *   without the secret file Envoy answers 401 rather than calling the provider unauthenticated.
+ * - `overwrite: true` replaces whatever the client sent in that header (e.g. its gateway API key).
+ * - Without the key (file missing, or only CR/LF) the injector refuses the request rather than call
+ *   the provider unauthenticated; localReplyConfig turns its 401 into a JSON 503, which a fallback
+ *   group's route retries on the next member.
  */
 type CredentialsRef = NonNullable<Endpoint['credentialsRef']>;
 

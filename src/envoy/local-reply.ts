@@ -43,8 +43,27 @@ function unmatchedRequest(spec: Spec): Json {
   }
 }
 
+/**
+ * credential_injector's 401 when an endpoint's Secret key is missing or empty: a 503 with a JSON
+ * body instead, because the client's own credentials were fine (and with JWT the 401 would read
+ * as a bad token). First among the mappers, before the JWT one that maps every 401.
+ */
+function credentialFailure(spec: Spec): Json[] {
+  if (!spec.endpoints.some((e) => e.credentialsRef)) return [];
+  return [
+    {
+      filter: { and_filter: { filters: [statusIs(401), detailsAre('failed_to_inject_credential')] } },
+      status_code: 503,
+      body_format_override: jsonBody({
+        type: 'upstream_credentials_unavailable',
+        message: 'the gateway has no credential for the endpoint that serves this request (its Secret key is missing or empty)',
+      }),
+    },
+  ];
+}
+
 export function localReplyConfig(spec: Spec): Json {
-  const mappers: Json[] = [];
+  const mappers: Json[] = [...credentialFailure(spec)];
   if (spec.modelRouting.strategy !== 'Weighted' && spec.modelRouting.defaultTargetEndpoint === undefined) {
     mappers.push({ filter: flags('NR'), body_format_override: jsonBody({ type: 'model_not_found', ...unmatchedRequest(spec) }) });
   }
@@ -73,7 +92,10 @@ const UPSTREAM_FAILURE: Json = {
   body_format_override: jsonBody({ type: 'upstream_unavailable', message: '%LOCAL_REPLY_BODY%', flags: '%RESPONSE_FLAGS%' }),
 };
 
-/** Local replies of an internal listener (see fallback.ts): only upstream failures happen there. */
-export function upstreamFailureReplies(): Json {
-  return { mappers: [UPSTREAM_FAILURE] };
+/**
+ * Local replies of an internal listener (see fallback.ts): only upstream failures happen there,
+ * including a missing endpoint credential (its cluster injects it).
+ */
+export function upstreamFailureReplies(spec: Spec): Json {
+  return { mappers: [...credentialFailure(spec), UPSTREAM_FAILURE] };
 }

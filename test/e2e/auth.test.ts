@@ -135,7 +135,7 @@ describe('APIKey: a gateway started without the Secret\'s values', () => {
     for (const headers of [{}, bearer('anything')]) {
       const res = await chat(gateway.url, headers);
       expect(res.status).toBe(503);
-      expect((await res.json()).error.type).toBe('auth_unavailable');
+      expect(((await res.json()) as any).error.type).toBe('auth_unavailable');
     }
     expect(upstream.requests).toHaveLength(0);
   });
