@@ -38,7 +38,11 @@ describe('rateLimiting: over the limit', () => {
 
   it('admits exactly burst/replicas requests at once, then answers 429 with the JSON error body and retry-after', async () => {
     const perReplica = BURST / REPLICAS;
-    for (let i = 0; i < perReplica; i++) expect((await chat(gateway.url)).status).toBe(200);
+    for (let i = 0; i < perReplica; i++) {
+      const admitted = await chat(gateway.url);
+      expect(admitted.status).toBe(200);
+      expect(admitted.headers.get('retry-after')).toBeNull();
+    }
     const limited = await chat(gateway.url);
     expect(limited.status).toBe(429);
     expect(limited.headers.get('content-type')).toBe('application/json');
