@@ -239,7 +239,7 @@ export interface AiGatewayResourceSpecEndpoints {
   readonly costPerToken?: AiGatewayResourceSpecEndpointsCostPerToken;
 
   /**
-   * Secret key whose value the gateway sends upstream as the credential. The value is mounted into the Envoy pod, never copied into the configuration.
+   * Secret key whose value the gateway sends upstream as the credential. The value is mounted into the Envoy pod, never copied into the configuration; a rotated Secret takes effect without a restart. Trailing CR/LF (as `kubectl create secret --from-file` keeps) is stripped; other whitespace is sent as it is.
    *
    * @schema AiGatewayResourceSpecEndpoints#credentialsRef
    */
@@ -708,7 +708,7 @@ export function toJson_AiGatewayResourceSpecEndpointsCostPerToken(obj: AiGateway
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Secret key whose value the gateway sends upstream as the credential. The value is mounted into the Envoy pod, never copied into the configuration.
+ * Secret key whose value the gateway sends upstream as the credential. The value is mounted into the Envoy pod, never copied into the configuration; a rotated Secret takes effect without a restart. Trailing CR/LF (as `kubectl create secret --from-file` keeps) is stripped; other whitespace is sent as it is.
  *
  * @schema AiGatewayResourceSpecEndpointsCredentialsRef
  */

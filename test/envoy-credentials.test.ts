@@ -5,7 +5,7 @@ import { credentialFilters, credentialSdsFile, credentialSecretName } from '../s
 import { parseSpec } from '../src/spec';
 import { renderGateway } from '../src/constructs';
 import { checkEnvoyMessage, walkEnvoyMessages } from './support/envoy';
-import { clusterNamed, upstreamFilter, upstreamFilterNames } from './support/envoy-config';
+import { clusterNamed, hcmOf, upstreamFilter, upstreamFilterNames } from './support/envoy-config';
 import { canonical, OPTIONS, SPECS } from './support/envoy-specs';
 
 const config = envoyConfig(canonical('external'), OPTIONS);
@@ -14,36 +14,54 @@ const bootstrap = config.bootstrap as Record<string, any>;
 describe('upstream credentials (credentialsRef)', () => {
   test.each([
     // provider -> the header and prefix its API expects (canonical defaults)
-    ['openai', 'Authorization', 'Bearer %REQ(Authorization)%', 'credential-openai-key_api-key'],
+    ['openai', 'Authorization', 'Bearer ', 'credential-openai-key_api-key'],
     ['anthropic', 'x-api-key', undefined, 'credential-anthropic-key_key'],
     ['azure', 'api-key', undefined, 'credential-azure_k'],
-  ])('%s: the key is injected into %s by its own cluster\'s upstream filters', (endpoint, header, rewritten, secretName) => {
+  ])('%s: the key is injected into %s by its own cluster\'s upstream filters', (endpoint, header, prefix, secretName) => {
     const cluster = clusterNamed(bootstrap, `endpoint-${endpoint}`);
-    const filters = upstreamFilterNames(cluster);
-    expect(filters[0]).toBe('envoy.filters.http.credential_injector');
-    expect(filters[filters.length - 1]).toBe('envoy.filters.http.upstream_codec');
+    // One filter does it all: the generic credential carries the prefix (no header rewrite).
+    expect(upstreamFilterNames(cluster)).toEqual(['envoy.filters.http.credential_injector', 'envoy.filters.http.upstream_codec']);
     const injector = upstreamFilter(cluster, 'envoy.filters.http.credential_injector');
     // Whatever the client sent in that header (e.g. its gateway key) is replaced; no key, no call.
     expect(injector.overwrite).toBe(true);
     expect(injector.allow_request_without_credential).toBe(false);
     expect(injector.credential.typed_config.header).toBe(header);
     expect(injector.credential.typed_config.credential.name).toBe(secretName);
-    if (rewritten) {
-      expect(filters).toEqual(['envoy.filters.http.credential_injector', 'envoy.filters.http.header_mutation', 'envoy.filters.http.upstream_codec']);
-      const mutation = upstreamFilter(cluster, 'envoy.filters.http.header_mutation').mutations.request_mutations[0].append;
-      expect(mutation).toEqual({ header: { key: header, value: rewritten }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
-    } else {
-      expect(filters).toHaveLength(2);
-    }
+    expect(injector.credential.typed_config.header_value_prefix).toBe(prefix);
   });
 
   test('an endpoint without credentialsRef has no upstream filters', () => {
     expect(upstreamFilterNames(clusterNamed(bootstrap, 'endpoint-plain'))).toEqual([]);
   });
 
-  test('a "%" in the prefix is sent literally, not read as a format command', () => {
-    const filters = credentialFilters({ name: 's', key: 'k', header: 'Authorization', prefix: '100%ok ' });
-    expect((filters[1].typed_config as any).mutations.request_mutations[0].append.header.value).toBe('100%%ok %REQ(Authorization)%');
+  test('the prefix is sent as written: header_value_prefix is no format string, so "%" needs no escaping', () => {
+    const [injector] = credentialFilters({ name: 's', key: 'k', header: 'Authorization', prefix: '100%ok ' });
+    expect((injector.typed_config as any).credential.typed_config.header_value_prefix).toBe('100%ok ');
+  });
+
+  describe('a missing key (the injector\'s 401) becomes a JSON 503', () => {
+    const isCredentialFailure = (m: any) => m.body_format_override?.json_format?.error?.type === 'upstream_credentials_unavailable';
+    const mappersOf = (b: any, listener?: string) => hcmOf(b, listener).local_reply_config.mappers;
+
+    test('matched by status 401 and the injector\'s reason, first, so the JWT 401 mapper never claims it', () => {
+      const withJwt = envoyConfig(canonical({ ...SPECS.external, authentication: SPECS.jwt.authentication }), OPTIONS).bootstrap;
+      const mappers = mappersOf(withJwt);
+      expect(isCredentialFailure(mappers[0])).toBe(true);
+      expect(mappers[0].status_code).toBe(503);
+      const [status, details] = mappers[0].filter.and_filter.filters;
+      expect(status.status_code_filter.comparison).toMatchObject({ op: 'EQ', value: { default_value: 401 } });
+      expect(details.extension_filter.typed_config.expression).toBe("response.code_details == 'failed_to_inject_credential'");
+      expect(mappers.some((m: any) => m.body_format_override?.json_format?.error?.type === 'authentication_error')).toBe(true);
+    });
+
+    test('also on the internal listeners of a fallback group (their clusters inject the key)', () => {
+      const fallback = envoyConfig(canonical('fallback'), OPTIONS).bootstrap;
+      expect(mappersOf(fallback, 'internal-openai').some(isCredentialFailure)).toBe(true);
+    });
+
+    test('absent when no endpoint has credentialsRef', () => {
+      expect(mappersOf(envoyConfig(canonical('jwt'), OPTIONS).bootstrap).some(isCredentialFailure)).toBe(false);
+    });
   });
 
   test('each SDS secret is a file next to envoy.json that names the mounted Secret key, and is a valid Envoy Secret', () => {

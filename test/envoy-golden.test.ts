@@ -43,7 +43,7 @@ const CONVERTERS: Record<string, { convert: Converter; cases: SpecName[] }> = {
   },
   clustersFor: { convert: (spec) => clustersFor(spec, OPTIONS), cases: ['header', 'external', 'fallback', 'weightedMixed'] },
   internalListeners: {
-    convert: (spec) => internalListeners(spec, OPTIONS, upstreamFailureReplies()),
+    convert: (spec) => internalListeners(spec, OPTIONS, upstreamFailureReplies(spec)),
     cases: ['header', 'fallback', 'weightedMixed'],
   },
   credentialFilters: {

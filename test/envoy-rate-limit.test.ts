@@ -140,9 +140,15 @@ describe('rateLimitFilter', () => {
     expect(rateLimitFilter(canonical('single'), OPTIONS)).toBeUndefined();
   });
 
-  test('a 429 gets a JSON body that states the limit', () => {
+  test('the filter\'s own 429 gets a JSON body that states the limit', () => {
     const mappers = hcmOf(envoyConfig(canonical('rateLimited'), OPTIONS).bootstrap as any).local_reply_config.mappers;
-    const mapper = mappers.find((m: any) => m.filter.response_flag_filter?.flags.includes('RL'));
+    const mapper = mappers.find((m: any) => m.body_format_override.json_format.error.type === 'rate_limit_exceeded');
+    // Matched by status and reason, not by the RL flag, which local_ratelimit sets only after its
+    // reply has gone through the mappers (test/e2e/rate-limit.test.ts shows it on real Envoy).
+    const [status, details] = mapper.filter.and_filter.filters;
+    expect(status.status_code_filter.comparison).toMatchObject({ op: 'EQ', value: { default_value: 429 } });
+    expect(details.extension_filter.typed_config.expression).toBe("response.code_details == 'local_rate_limited'");
+    expect(JSON.stringify(mappers)).not.toContain('"RL"');
     expect(mapper.body_format_override.json_format.error).toEqual({
       type: 'rate_limit_exceeded',
       message: 'the gateway admits 1000 requests per minute; retry after the number of seconds in the retry-after header',

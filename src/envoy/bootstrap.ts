@@ -84,7 +84,7 @@ export function envoyConfig(spec: Spec, options: EnvoyOptions): EnvoyConfig {
   const chain = httpFilters(spec, options);
   const credentials = credentialsFor(spec);
   const localReply = localReplyConfig(spec);
-  const internal = internalListeners(spec, options, upstreamFailureReplies());
+  const internal = internalListeners(spec, options, upstreamFailureReplies(spec));
   const clusters = [...clustersFor(spec, options), jwksCluster(spec), tracingCluster(spec)].filter((c): c is Json => c !== undefined);
   const bootstrap: Json = {
     node: { id: options.gatewayName, cluster: options.gatewayName },

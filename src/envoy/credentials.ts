@@ -1,7 +1,7 @@
 import { secretMountPath } from './names';
 import type { Endpoint, Json, SecretFile, Spec } from './types';
 import { ENVOY_CONFIG_DIR } from './types';
-import { formatLiteral, setHeader, typed } from './util';
+import { typed } from './util';
 import { renderBootstrap } from './render';
 import { hashOf } from '../spec/hash';
 
@@ -14,17 +14,22 @@ import { hashOf } from '../spec/hash';
  *   file. Envoy >= 1.34 watches the directory of a generic secret's file for moves (envoyproxy/envoy
  *   #38803), which is exactly Kubernetes' atomic `..data` symlink swap: a rotated Secret reaches
  *   Envoy without a restart, once the kubelet has synced the volume (up to about a minute).
- * - The prefix ("Bearer "): the generic credential of Envoy 1.36 injects the file content as is
- *   (`header_value_prefix` was added after 1.36), so a `header_mutation` upstream filter rewrites
- *   the header to `<prefix>%REQ(header)%` right after injection.
- * - `overwrite: true` replaces whatever the client sent in that header (e.g. its gateway API key);
- *   without the secret file Envoy answers 401 rather than calling the provider unauthenticated.
+ * - The prefix ("Bearer ") is the generic credential's `header_value_prefix` (field 3, not in
+ *   Envoy 1.36, which needed a header_mutation filter rewriting the header to
+ *   `<prefix>%REQ(header)%`).
+ * - A trailing newline in the Secret (`kubectl create secret --from-file` keeps the file's): the
+ *   pinned Envoy strips trailing CR/LF from a generic credential before injecting it
+ *   (envoyproxy/envoy #46260; 1.36 sent the bytes verbatim, an invalid header).
+ *   test/e2e/credentials.test.ts proves it on the pinned binary. Other whitespace is kept.
+ * - `overwrite: true` replaces whatever the client sent in that header (e.g. its gateway API key).
+ * - Without the key (file missing, or only CR/LF) the injector refuses the request rather than call
+ *   the provider unauthenticated; localReplyConfig turns its 401 into a JSON 503, which a fallback
+ *   group's route retries on the next member.
  */
 type CredentialsRef = NonNullable<Endpoint['credentialsRef']>;
 
 const CREDENTIAL_INJECTOR = 'envoy.extensions.filters.http.credential_injector.v3.CredentialInjector';
 const GENERIC_CREDENTIAL = 'envoy.extensions.http.injected_credentials.generic.v3.Generic';
-const HEADER_MUTATION = 'envoy.extensions.filters.http.header_mutation.v3.HeaderMutation';
 const UPSTREAM_CODEC = 'envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec';
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const SECRET = 'envoy.extensions.transport_sockets.tls.v3.Secret';
@@ -49,7 +54,7 @@ export const credentialPath = (ref: CredentialsRef) => `${secretMountPath(ref.na
 
 /** Upstream HTTP filters that put an endpoint's key into its header (upstream_codec not included). */
 export function credentialFilters(ref: CredentialsRef): Json[] {
-  const filters: Json[] = [
+  return [
     {
       name: 'envoy.filters.http.credential_injector',
       typed_config: typed(CREDENTIAL_INJECTOR, {
@@ -63,20 +68,13 @@ export function credentialFilters(ref: CredentialsRef): Json[] {
               sds_config: { path_config_source: { path: `${ENVOY_CONFIG_DIR}/${credentialSdsFile(ref)}` }, resource_api_version: 'V3' },
             },
             header: ref.header,
+            // Sent verbatim (no format string): translationIssues() refuses control characters.
+            ...(ref.prefix !== '' && { header_value_prefix: ref.prefix }),
           }),
         },
       }),
     },
   ];
-  if (ref.prefix !== '') {
-    filters.push({
-      name: 'envoy.filters.http.header_mutation',
-      typed_config: typed(HEADER_MUTATION, {
-        mutations: { request_mutations: [{ append: setHeader(ref.header, `${formatLiteral(ref.prefix)}%REQ(${ref.header})%`) }] },
-      }),
-    });
-  }
-  return filters;
 }
 
 /** Cluster `typed_extension_protocol_options` with these upstream filters (HTTP/1.1 upstream). */

@@ -1,5 +1,6 @@
 import { MODEL_HEADER } from './names';
 import type { Json, Spec } from './types';
+import { typed } from './util';
 
 /**
  * JSON bodies for the replies Envoy itself sends, chosen by what caused them. Only these mappers
@@ -10,6 +11,21 @@ const statusIs = (code: number): Json => ({
   status_code_filter: { comparison: { op: 'EQ', value: { default_value: code, runtime_key: `ai_gateway.local_reply.status_${code}` } } },
 });
 const flags = (...names: string[]): Json => ({ response_flag_filter: { flags: names } });
+/** True when the local reply's response code details (its sendLocalReply reason) are `details`. */
+const detailsAre = (details: string): Json => ({
+  extension_filter: {
+    name: 'envoy.access_loggers.extension_filters.cel',
+    typed_config: typed('envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter', { expression: `response.code_details == '${details}'` }),
+  },
+});
+/**
+ * The local_ratelimit filter's own 429. Not `response_flag_filter: RL`: that filter calls
+ * sendLocalReply before it sets the RL flag, so such a mapper never matches (envoy PR #18698 fixed
+ * it for the global ratelimit filter only). Mappers only ever see local replies, so a provider's
+ * 429 passes through anyway; the details ("local_rate_limited") also keep any other local 429
+ * (e.g. a future Lua filter's, which has its own body) from being rewritten.
+ */
+const localRateLimited: Json = { and_filter: { filters: [statusIs(429), detailsAre('local_rate_limited')] } };
 const jsonBody = (error: Json): Json => ({ json_format: { error } });
 
 /** What a request asked for, per strategy, for the "no route" 404. */
@@ -27,14 +43,33 @@ function unmatchedRequest(spec: Spec): Json {
   }
 }
 
+/**
+ * credential_injector's 401 when an endpoint's Secret key is missing or empty: a 503 with a JSON
+ * body instead, because the client's own credentials were fine (and with JWT the 401 would read
+ * as a bad token). First among the mappers, before the JWT one that maps every 401.
+ */
+function credentialFailure(spec: Spec): Json[] {
+  if (!spec.endpoints.some((e) => e.credentialsRef)) return [];
+  return [
+    {
+      filter: { and_filter: { filters: [statusIs(401), detailsAre('failed_to_inject_credential')] } },
+      status_code: 503,
+      body_format_override: jsonBody({
+        type: 'upstream_credentials_unavailable',
+        message: 'the gateway has no credential for the endpoint that serves this request (its Secret key is missing or empty)',
+      }),
+    },
+  ];
+}
+
 export function localReplyConfig(spec: Spec): Json {
-  const mappers: Json[] = [];
+  const mappers: Json[] = [...credentialFailure(spec)];
   if (spec.modelRouting.strategy !== 'Weighted' && spec.modelRouting.defaultTargetEndpoint === undefined) {
     mappers.push({ filter: flags('NR'), body_format_override: jsonBody({ type: 'model_not_found', ...unmatchedRequest(spec) }) });
   }
   if (spec.rateLimiting) {
     mappers.push({
-      filter: flags('RL'),
+      filter: localRateLimited,
       body_format_override: jsonBody({
         type: 'rate_limit_exceeded',
         message: `the gateway admits ${spec.rateLimiting.requestsPerMinute} requests per minute; retry after the number of seconds in the retry-after header`,
@@ -57,7 +92,10 @@ const UPSTREAM_FAILURE: Json = {
   body_format_override: jsonBody({ type: 'upstream_unavailable', message: '%LOCAL_REPLY_BODY%', flags: '%RESPONSE_FLAGS%' }),
 };
 
-/** Local replies of an internal listener (see fallback.ts): only upstream failures happen there. */
-export function upstreamFailureReplies(): Json {
-  return { mappers: [UPSTREAM_FAILURE] };
+/**
+ * Local replies of an internal listener (see fallback.ts): only upstream failures happen there,
+ * including a missing endpoint credential (its cluster injects it).
+ */
+export function upstreamFailureReplies(spec: Spec): Json {
+  return { mappers: [...credentialFailure(spec), UPSTREAM_FAILURE] };
 }

@@ -21,11 +21,6 @@ export function setHeader(key: string, value: string): Json {
   return { header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
 }
 
-/** Text used literally in an Envoy format string (`%` introduces a command operator). */
-export function formatLiteral(text: string): string {
-  return text.replace(/%/g, '%%');
-}
-
 /** "host:port" (e.g. "otel-collector.observability:4317") -> parts; port undefined when out of range. */
 export function hostAndPort(text: string): { host: string; port: number | undefined } {
   const colon = text.lastIndexOf(':');

@@ -38,7 +38,7 @@ export const credentialsRefSchema = secretKeyRef('upstream API key')
       .describe('Text put before the key in the header. @default "Bearer " when the header is Authorization, otherwise ""'),
   })
   .describe(
-    'Secret key whose value the gateway sends upstream as the credential. The value is mounted into the Envoy pod, never copied into the configuration.',
+    'Secret key whose value the gateway sends upstream as the credential. The value is mounted into the Envoy pod, never copied into the configuration; a rotated Secret takes effect without a restart. Trailing CR/LF (as `kubectl create secret --from-file` keeps) is stripped; other whitespace is sent as it is.',
   );
 
 export const costPerTokenSchema = z

@@ -50,6 +50,15 @@ export const DEFAULT_OVERLAY_FIELDS: readonly OverlayField[] = [
     type: 'google.protobuf.BoolValue',
     since: '1.34',
   },
+  // generic.proto: `string header_value_prefix = 3;`, read off the descriptor embedded in the
+  // pinned Envoy 1.40.0 binary (absent in 1.36; the release between that added it is unchecked).
+  {
+    message: 'envoy.extensions.http.injected_credentials.generic.v3.Generic',
+    name: 'header_value_prefix',
+    id: 3,
+    type: 'string',
+    since: '1.40',
+  },
 ];
 
 /**
