@@ -24,7 +24,7 @@ describe('real Envoy: the seed-style gateway answers through a mock upstream', (
       body: JSON.stringify({ model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(ok.status).toBe(200);
-    expect((await ok.json()).choices[0].message.content).toBe('hello from gpt4');
+    expect(((await ok.json()) as any).choices[0].message.content).toBe('hello from gpt4');
     const denied = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', body: '{}' });
     expect(denied.status).toBe(401);
     const log = await gateway.accessLog(2);
