@@ -47,6 +47,16 @@ describe('real Envoy: Header routing', () => {
     expect(res.json).toEqual({ error: { type: 'model_not_found', message: 'no endpoint serves the model named in the X-AI-Model header', header: 'X-AI-Model', model: 'gpt-5' } });
     expect(hits(noDefault)).toEqual({});
   });
+
+  it('fails with a JSON 404 that stays valid JSON whatever the header value holds, or with no header at all', async () => {
+    const quoted = await send(noDefault.gateway.url + CHAT, chatBody('x'), { 'x-ai-model': 'gpt-"5"\\ {x}' });
+    expect(quoted.status).toBe(404);
+    expect(quoted.json.error.model).toBe('gpt-"5"\\ {x}');
+    const missing = await send(noDefault.gateway.url + CHAT, chatBody('x'));
+    expect(missing.status).toBe(404);
+    expect(missing.json.error).toEqual({ type: 'model_not_found', message: 'no endpoint serves the model named in the X-AI-Model header', header: 'X-AI-Model', model: null });
+    expect(hits(noDefault)).toEqual({});
+  });
 });
 
 describe('real Envoy: Path routing', () => {

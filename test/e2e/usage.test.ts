@@ -88,3 +88,32 @@ describe('real Envoy: token usage and cost in the access log and usage headers',
     expect(res.headers.get('x-ai-usage-input-tokens')).toBeNull();
   });
 });
+
+describe('real Envoy: cost of a Weighted split follows the endpoint that answered', () => {
+  let traffic: Traffic;
+  beforeAll(async () => {
+    traffic = await startTraffic({
+      gatewayClassName: 'envoy',
+      endpoints: [
+        { name: 'cheap', serviceRef: { name: 'cheap' }, costPerToken: { inputTokens: '0.000001', outputTokens: '0.000002' } },
+        { name: 'dear', serviceRef: { name: 'dear' }, costPerToken: { inputTokens: '0.00001', outputTokens: '0.00003' } },
+      ],
+      modelRouting: { strategy: 'Weighted', rules: [{ weight: 50, targetEndpoint: 'cheap' }, { weight: 50, targetEndpoint: 'dear' }] },
+    });
+  });
+  afterAll(async () => traffic?.stop());
+
+  it('each log line names the endpoint of the cluster that served it and prices the tokens at its rate', async () => {
+    // 30 requests at 50/50: both endpoints answer some (all on one side: 2 * 2^-30).
+    for (let i = 0; i < 30; i++) expect((await send(traffic.gateway.url + '/v1/chat/completions', { model: 'm', messages: [] })).status).toBe(200);
+    const lines = await traffic.gateway.accessLog(30);
+    // The mocks report 12 input and 5 output tokens: 12 * 0.000001 + 5 * 0.000002, 12 * 0.00001 + 5 * 0.00003.
+    const cost: Record<string, string> = { cheap: '0.000022', dear: '0.00027' };
+    for (const line of lines) {
+      const endpoint = String(line.upstream_cluster).replace(/^endpoint-/, '');
+      expect({ endpoint: line.endpoint, cost_usd: line.cost_usd }).toEqual({ endpoint, cost_usd: cost[endpoint] });
+    }
+    expect(lines.filter((l) => l.endpoint === 'cheap')).toHaveLength(traffic.mocks.cheap.requests.length);
+    expect(traffic.mocks.cheap.requests.length * traffic.mocks.dear.requests.length).toBeGreaterThan(0);
+  });
+});
