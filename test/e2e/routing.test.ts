@@ -3,6 +3,7 @@
  * which upstream got the request and which path it saw.
  */
 import type { AIGatewaySpecInput } from '../../src/spec';
+import { testCa } from '../support/real-envoy';
 import { chatBody, hits, resetMocks, send, startTraffic, type Traffic } from './traffic';
 
 const endpoints = (...names: string[]) => names.map((name) => ({ name, serviceRef: { name: `${name}-svc` } }));
@@ -62,11 +63,23 @@ describe('real Envoy: Header routing', () => {
 describe('real Envoy: Path routing', () => {
   let traffic: Traffic;
   beforeAll(async () => {
-    traffic = await startTraffic({
-      gatewayClassName: 'envoy',
-      endpoints: endpoints('openai', 'anthropic'),
-      modelRouting: { strategy: 'Path', rules: [{ match: '/openai', targetEndpoint: 'openai' }, { pathPrefix: '/anthropic/', targetEndpoint: 'anthropic' }] },
-    });
+    const ca = testCa();
+    traffic = await startTraffic(
+      {
+        gatewayClassName: 'envoy',
+        endpoints: [...endpoints('openai', 'anthropic'), { name: 'external', url: 'https://llm.example.com/api/base' }],
+        modelRouting: {
+          strategy: 'Path',
+          rules: [
+            { match: '/openai', targetEndpoint: 'openai' },
+            { pathPrefix: '/anthropic/', targetEndpoint: 'anthropic' },
+            { match: '/ext', targetEndpoint: 'external' },
+          ],
+        },
+      },
+      { external: { tls: ca.issue(['llm.example.com']) } },
+      { trustedCa: ca.caFile },
+    );
   });
   afterAll(async () => traffic?.stop());
   beforeEach(() => traffic && resetMocks(traffic));
@@ -77,6 +90,14 @@ describe('real Envoy: Path routing', () => {
     expect(hits(traffic)).toEqual({ openai: 1, anthropic: 1 });
     expect(traffic.mocks.openai.requests[0].path).toBe('/v1/chat/completions?trace=1');
     expect(traffic.mocks.anthropic.requests[0].path).toBe('/v1/messages');
+  });
+
+  it('an https url endpoint gets its base path in front, its own Host, over TLS verified against its name', async () => {
+    expect((await send(`${traffic.gateway.url}/ext/v1/chat/completions`, chatBody('m'))).status).toBe(200);
+    expect(hits(traffic)).toEqual({ external: 1 });
+    const seen = traffic.mocks.external.requests[0];
+    expect(seen.path).toBe('/api/base/v1/chat/completions');
+    expect(seen.headers.host).toBe('llm.example.com');
   });
 
   it('fails with a JSON 404 naming the path without its query for an unknown path (and a prefix matches whole segments only)', async () => {
@@ -137,6 +158,25 @@ describe('real Envoy: RequestBody routing', () => {
       error: { type: 'model_not_found', message: 'model "llama-3" is not served by this gateway (models: gpt-4, gpt4, claude-3-opus, claude-3-haiku)' },
     });
     expect(hits(traffic)).toEqual({});
+  });
+});
+
+describe('real Envoy: RequestBody routing with a default endpoint', () => {
+  let traffic: Traffic;
+  beforeAll(async () => {
+    traffic = await startTraffic({
+      gatewayClassName: 'envoy',
+      endpoints: endpoints('gpt4', 'local'),
+      modelRouting: { strategy: 'RequestBody', rules: [{ model: 'gpt-4', targetEndpoint: 'gpt4' }], defaultTargetEndpoint: 'local' },
+    });
+  });
+  afterAll(async () => traffic?.stop());
+
+  it('an unknown model, a body without a model and a GET go to the default; a known model to its endpoint', async () => {
+    for (const body of [chatBody('llama-3'), { messages: [] }, 'not json', chatBody('gpt-4')]) expect((await send(traffic.gateway.url + CHAT, body)).status).toBe(200);
+    expect((await send(traffic.gateway.url + '/v1/models', undefined, {}, 'GET')).status).toBe(200);
+    expect(hits(traffic)).toEqual({ local: 4, gpt4: 1 });
+    expect(traffic.mocks.local.requests.map((r) => r.path)).toEqual([CHAT, CHAT, CHAT, '/v1/models']);
   });
 });
 

@@ -3,7 +3,7 @@
  * started from a spec, with one recording mock per endpoint, and small request helpers.
  */
 import type { AIGatewaySpecInput } from '../../src/spec';
-import { gatewayObjects, openAiHandler, startGateway, startMock, type GatewayOptions, type MockHandler, type MockUpstream, type RunningGateway } from '../support/real-envoy';
+import { gatewayObjects, openAiHandler, startGateway, startMock, type GatewayOptions, type MockHandler, type MockOptions, type MockUpstream, type RunningGateway } from '../support/real-envoy';
 
 type Json = any;
 
@@ -15,14 +15,16 @@ export interface Traffic {
 }
 
 /**
- * Starts a mock per endpoint of the spec (handler from `handlers`, else an OpenAI mock named after
- * the endpoint) and a gateway whose `endpoint-<name>` clusters point at them.
+ * Starts a mock per endpoint of the spec (a handler or mock options from `mocks`, else an OpenAI
+ * mock named after the endpoint) and a gateway whose `endpoint-<name>` clusters point at them.
  */
-export async function startTraffic(spec: AIGatewaySpecInput, handlers: Record<string, MockHandler> = {}, options: GatewayOptions = {}): Promise<Traffic> {
+export async function startTraffic(spec: AIGatewaySpecInput, handlers: Record<string, MockHandler | MockOptions> = {}, options: GatewayOptions = {}): Promise<Traffic> {
   const mocks: Record<string, MockUpstream> = {};
   const upstreams: Record<string, number> = {};
   for (const endpoint of spec.endpoints ?? []) {
-    const mock = await startMock({ handler: handlers[endpoint.name] ?? openAiHandler({ name: endpoint.name }) });
+    const given = handlers[endpoint.name];
+    const mockOptions: MockOptions = typeof given === 'function' ? { handler: given } : (given ?? {});
+    const mock = await startMock({ handler: openAiHandler({ name: endpoint.name }), ...mockOptions });
     mocks[endpoint.name] = mock;
     upstreams[`endpoint-${endpoint.name}`] = mock.port;
   }

@@ -89,6 +89,37 @@ describe('real Envoy: token usage and cost in the access log and usage headers',
   });
 });
 
+describe('real Envoy: an accounted stream stays a stream', () => {
+  let traffic: Traffic;
+  beforeAll(async () => {
+    traffic = await startTraffic(
+      { gatewayClassName: 'envoy', endpoints: [{ name: 'llm', serviceRef: { name: 'llm' }, costPerToken: { inputTokens: '0.000001', outputTokens: '0.000002' } }], observability: { usageHeaders: true } },
+      { llm: openAiHandler({ name: 'llm', gapMs: 200 }) },
+    );
+  });
+  afterAll(async () => traffic?.stop());
+
+  it('the first SSE event reaches the client long before the upstream has finished', async () => {
+    const started = Date.now();
+    const res = await fetch(traffic.gateway.url + '/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', stream: true, stream_options: { include_usage: true }, messages: [] }),
+    });
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    const firstAt = Date.now() - started;
+    let text = new TextDecoder().decode(first.value);
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+    const doneAt = Date.now() - started;
+    // 7 events 200 ms apart: about 1.2 s in all; a buffered answer would arrive only at the end.
+    expect(text).toContain('data: [DONE]');
+    expect(doneAt).toBeGreaterThan(1000);
+    expect(firstAt).toBeLessThan(doneAt - 700);
+    expect(await logLine(traffic.gateway, 1)).toMatchObject({ input_tokens: 12, output_tokens: 5, cost_usd: '0.000022' });
+  });
+});
+
 describe('real Envoy: cost of a Weighted split follows the endpoint that answered', () => {
   let traffic: Traffic;
   beforeAll(async () => {
