@@ -4,6 +4,7 @@
  * --concurrency 1, one worker, which makes "the second identical request is a hit" deterministic.
  * With N workers a repeat is a hit only when it lands on the worker that stored the answer.
  */
+import { anthropicHandler } from '../support/real-envoy';
 import { chatBody, logLine, resetMocks, send, startTraffic, type Traffic } from './traffic';
 
 const CHAT = '/v1/chat/completions';
@@ -72,5 +73,49 @@ describe('real Envoy: Exact cache', () => {
     expect(noCache.res.headers.get('x-ai-cache')).toBe('bypass');
     expect(traffic.mocks.llm.requests).toHaveLength(4);
     expect((await request(fixed)).res.headers.get('x-ai-cache')).toBe('hit');
+  });
+});
+
+describe('real Envoy: the cache in the whole Lua chain (auth, rate limit, cache, prompt, body routing, usage)', () => {
+  let traffic: Traffic;
+  const auth = { authorization: 'Bearer key-1' };
+  beforeAll(async () => {
+    traffic = await startTraffic(
+      {
+        gatewayClassName: 'envoy',
+        endpoints: [
+          { name: 'gpt4', serviceRef: { name: 'gpt4' }, costPerToken: { inputTokens: '0.00003', outputTokens: '0.00006' } },
+          { name: 'claude', serviceRef: { name: 'claude' }, provider: 'Anthropic', models: ['claude-3'], costPerToken: { inputTokens: '0.000003', outputTokens: '0.000015' } },
+        ],
+        modelRouting: { strategy: 'RequestBody', rules: [{ model: 'gpt-4', targetEndpoint: 'gpt4' }] },
+        authentication: { type: 'APIKey', apiKeyRef: { name: 'keys', key: 'k' } },
+        rateLimiting: { requestsPerMinute: 6000 },
+        cachingStrategy: { type: 'Exact' },
+        promptEngineering: { systemPrompt: 'SYS', modificationType: 'Prefix' },
+        observability: { usageHeaders: true },
+      },
+      { claude: anthropicHandler({ name: 'claude' }) },
+      { secrets: { keys: { k: 'key-1\n' } } },
+    );
+  });
+  afterAll(async () => traffic?.stop());
+
+  it('a hit skips prompt, routing and upstream; a miss is priced at the endpoint the body chose', async () => {
+    const body = chatBody('claude-3', 'q');
+    const miss = await send(traffic.gateway.url + CHAT, body, auth);
+    const hit = await send(traffic.gateway.url + CHAT, body, auth);
+    expect([miss.status, miss.headers.get('x-ai-cache'), miss.headers.get('x-ai-usage-cost-usd')]).toEqual([200, 'miss', '0.000165']);
+    expect([hit.status, hit.headers.get('x-ai-cache'), hit.text]).toEqual([200, 'hit', miss.text]);
+    expect(traffic.mocks.claude.requests.map((r) => r.json)).toEqual([{ model: 'claude-3', messages: [{ role: 'system', content: 'SYS' }, { role: 'user', content: 'q' }] }]);
+    expect(traffic.mocks.gpt4.requests).toHaveLength(0);
+    const [first, second] = await traffic.gateway.accessLog(2);
+    expect(first).toMatchObject({ cache: 'miss', endpoint: 'claude', model: 'claude-3', input_tokens: 20, output_tokens: 7, cost_usd: '0.000165' });
+    expect(second).toMatchObject({ cache: 'hit', endpoint: 'claude', input_tokens: 0, cost_usd: '0' });
+  });
+
+  it('fails with 401 before the cache for a request without a key, even one whose answer is cached', async () => {
+    const res = await send(traffic.gateway.url + CHAT, chatBody('claude-3', 'q'));
+    expect(res.status).toBe(401);
+    expect(res.headers.get('x-ai-cache')).toBeNull();
   });
 });
