@@ -165,6 +165,18 @@ describe('header object', () => {
     expect(r.logs[0].message).toBe('1 2');
   });
 
+  test('a chunked request shows no transfer-encoding (the HTTP/1 codec consumed it, as in Envoy 1.40)', () => {
+    const script = `function envoy_on_request(h)
+      local te = h:headers():get("transfer-encoding")
+      h:logInfo(tostring(te))
+      h:body():setBytes("xyz")
+    end`;
+    const r = runLuaScenario({ script, requests: [{ request: { headers: { ':method': 'POST', 'transfer-encoding': 'chunked' }, body: ['a', 'b'] } }] }).requests[0];
+    expect(r.logs[0].message).toBe('nil');
+    expect(r.request.headers['transfer-encoding']).toBeUndefined();
+    expect(r.request.headers['content-length']).toBe('3');
+  });
+
   test('fails to modify headers once bodyChunks() waited for the first chunk', () => {
     const r = runOne('body_chunks.lua', POST(['abc', 'def'], { 'content-length': '6' }));
     expect(r.errors).toBe(1);

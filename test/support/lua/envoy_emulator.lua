@@ -1900,6 +1900,10 @@ function Stream:run()
   if headers:get(":path") == nil then headers:add(":path", "/") end
   if headers:get(":scheme") == nil then headers:add(":scheme", "http") end
   if headers:get(":authority") == nil then headers:add(":authority", "localhost") end
+  -- The downstream HTTP/1 codec consumes "transfer-encoding: chunked" (HTTP/2 has none): filters
+  -- never see it, and the upstream codec frames the body itself (content-length when the
+  -- headers carry one, e.g. after setBytes(), else chunked). Checked against Envoy 1.40.
+  headers:remove("transfer-encoding")
   self.original_request_headers = headers:snapshot()
   self.req = new_path(self, "request", headers)
   self:route_init()
