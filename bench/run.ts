@@ -7,6 +7,7 @@ import { writeFileSync } from 'fs';
 import { cpus } from 'os';
 import { join } from 'path';
 import { cliBenchmark } from './cli';
+import { envoyBenchmark } from './envoy';
 import { luaBenchmark } from './lua';
 import { reconcileBenchmark } from './reconcile';
 import { synthBenchmark } from './synth';
@@ -21,10 +22,19 @@ const SECTIONS: Section[] = [
   { name: 'cli', run: () => cliBenchmark() },
   { name: 'lua', run: () => luaBenchmark() },
   { name: 'reconcile', run: () => reconcileBenchmark() },
+  { name: 'envoy', run: () => envoyBenchmark() },
 ];
 
+/** Section names from the command line (`envoy lua`, `--only envoy,lua`); none means all. */
+function selected(args: string[]): Section[] {
+  const names = args.filter((a) => a !== '--only').flatMap((a) => a.split(','));
+  const unknown = names.filter((n) => !SECTIONS.some((s) => s.name === n));
+  if (unknown.length > 0) throw new Error(`bench: no section ${unknown.join(', ')} (sections: ${SECTIONS.map((s) => s.name).join(', ')})`);
+  return SECTIONS.filter((s) => names.length === 0 || names.includes(s.name));
+}
+
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  const sections = selected(process.argv.slice(2));
   const started = Date.now();
   const parts: string[] = [
     '# Benchmark results',
@@ -33,7 +43,7 @@ async function main(): Promise<void> {
     '',
   ];
   let passed = true;
-  for (const section of SECTIONS.filter((s) => only.length === 0 || only.includes(s.name))) {
+  for (const section of sections) {
     process.stderr.write(`bench: ${section.name}…\n`);
     const result = await section.run();
     passed &&= result.passed;
@@ -45,4 +55,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${passed ? 'All targets met.' : 'Some targets missed (MISS above).'}\nwritten to bench/results.md\n`);
 }
 
-void main();
+main().catch((err: Error) => {
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+});
