@@ -1,15 +1,16 @@
 /**
- * `npm run bench`: measures what the library costs, each figure as a ratio against a baseline
- * measured in the same run, prints a table and writes it to bench/results.md. Not part of
+ * `npm run bench [-- SECTION...]`: measures what the library costs, each figure as a ratio against a
+ * baseline measured in the same run, prints a table and writes it to bench/results.md. Not part of
  * `npm test`: timings on shared machines are noisy, ratios much less so.
  */
-import { writeFileSync } from 'fs';
-import { cpus } from 'os';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
+import { cpus, loadavg } from 'os';
 import { join } from 'path';
 import { cliBenchmark } from './cli';
 import { envoyBenchmark } from './envoy';
 import { luaBenchmark } from './lua';
 import { reconcileBenchmark } from './reconcile';
+import { fullResults, mergeResults, sectionBlock } from './results';
 import { synthBenchmark } from './synth';
 
 interface Section {
@@ -33,26 +34,28 @@ function selected(args: string[]): Section[] {
   return SECTIONS.filter((s) => names.length === 0 || names.includes(s.name));
 }
 
+const RESULTS = join(__dirname, '..', '..', '..', 'bench', 'results.md');
+
 async function main(): Promise<void> {
   const sections = selected(process.argv.slice(2));
   const started = Date.now();
-  const parts: string[] = [
-    '# Benchmark results',
-    '',
-    `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${new Date().toISOString()}`,
-    '',
-  ];
+  const header = ['# Benchmark results', '', `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${new Date().toISOString()}`].join('\n');
+  const blocks = new Map<string, string>();
   let passed = true;
   for (const section of sections) {
     process.stderr.write(`bench: ${section.name}…\n`);
+    const [when, load] = [new Date(), loadavg()[0]];
     const result = await section.run();
     passed &&= result.passed;
-    parts.push(result.markdown, '');
-    process.stdout.write(`${result.markdown}\n\n`);
+    const block = sectionBlock(section.name, result.markdown, when, (Date.now() - when.getTime()) / 1000, load);
+    blocks.set(section.name, block);
+    process.stdout.write(`${block}\n`);
   }
-  parts.push(`Total time: ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  writeFileSync(join(__dirname, '..', '..', '..', 'bench', 'results.md'), `${parts.join('\n')}\n`);
-  process.stdout.write(`${passed ? 'All targets met.' : 'Some targets missed (MISS above).'}\nwritten to bench/results.md\n`);
+  const all = sections.length === SECTIONS.length;
+  const text = all || !existsSync(RESULTS) ? fullResults(header, [...blocks.values()], (Date.now() - started) / 1000) : mergeResults(readFileSync(RESULTS, 'utf8'), blocks);
+  writeFileSync(RESULTS, text);
+  const what = all ? '' : ` (sections ${[...blocks.keys()].join(', ')} only; the others kept)`;
+  process.stdout.write(`${passed ? 'All targets met.' : 'Some targets missed (MISS above).'}\nwritten to bench/results.md${what}\n`);
 }
 
 main().catch((err: Error) => {
