@@ -10,6 +10,7 @@ import {
   freePort,
   gatewayObjects,
   openAiCompletion,
+  PINNED_ENVOY_VERSION,
   startEnvoy,
   startGateway,
   startMock,
@@ -193,7 +194,7 @@ function markdown(direct: Measured, router: Measured, gateway: Measured, clean: 
   ];
   const added = (m: Measured, key: 'loaded' | 'single') => `p50 ${plus(m[key].p50Ms - direct[key].p50Ms)} ms, p99 ${plus(m[key].p99Ms - direct[key].p99Ms)} ms`;
   return [
-    '### Real Envoy 1.40.0 on loopback: gateway (every feature) vs router-only Envoy vs the mock directly',
+    `### Real Envoy ${PINNED_ENVOY_VERSION} on loopback: gateway (every feature) vs router-only Envoy vs the mock directly`,
     '',
     `wrk -t1, POST of a ~100-byte chat body, ${LOAD.seconds} s per run after a ${LOAD.warmupSeconds} s warm-up, the three scenarios in turns, median of ${LOAD.rounds} rounds;`,
     `Envoy --concurrency 1. The load thread, the Envoy worker and the Node mock share this machine's ${cpus().length} cores (with 2, the Envoy rows keep`,
