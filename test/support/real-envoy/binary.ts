@@ -7,7 +7,12 @@ import { existsSync } from 'fs';
 import { join } from 'path';
 import { ENVOY_IMAGE } from '../../../src/constructs/envoy-image';
 
-const ROOT = join(__dirname, '..', '..', '..');
+/**
+ * The repository: three levels up from the source (ts-jest runs test/support/real-envoy), five
+ * from the compiled copy `npm run bench` runs (dist/lib/test/support/real-envoy).
+ */
+const ROOT = [join(__dirname, '..', '..', '..'), join(__dirname, '..', '..', '..', '..', '..')].find((dir) => existsSync(join(dir, 'scripts', 'ensure-envoy.sh')))
+  ?? join(__dirname, '..', '..', '..');
 
 /** "1.40.0" for "envoyproxy/envoy:v1.40.0". */
 export const PINNED_ENVOY_VERSION = ENVOY_IMAGE.replace(/^.*:v/, '');

@@ -7,8 +7,8 @@ export { adaptForTest, childPath, differingLeaves, relocatePaths, valueAt } from
 export type { Adaptation, TestAdaptation } from './adapt';
 export { placeholderSecrets, podBootstrap, podFiles, podsOf } from './pod-files';
 export type { PodFiles, SecretValues } from './pod-files';
-export { freePort, mapConcurrent, startGateway, validateAll, validateBootstrap, validateWithEnvoy } from './process';
-export type { GatewayOptions, RunningGateway, ValidateCase, ValidateResult } from './process';
+export { freePort, mapConcurrent, startEnvoy, startGateway, validateAll, validateBootstrap, validateWithEnvoy } from './process';
+export type { GatewayOptions, RunningEnvoy, RunningGateway, ValidateCase, ValidateResult } from './process';
 export { anthropicHandler, anthropicMessage, anthropicStream, failingHandler, openAiCompletion, openAiHandler, openAiStream, startMock, writeSse } from './mocks';
 export type { MockHandler, MockOptions, MockUpstream, ProviderMockOptions, RecordedRequest, Usage } from './mocks';
 export { testCa } from './test-ca';

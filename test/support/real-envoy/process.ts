@@ -114,21 +114,25 @@ export interface GatewayOptions {
   readonly logLevel?: string;
 }
 
-export interface RunningGateway {
-  /** http://127.0.0.1:<public port> */
-  readonly url: string;
-  readonly opsUrl: string;
+/** A running Envoy process: its admin, what it printed, and how to stop it. */
+export interface RunningEnvoy {
   readonly adminUrl: string;
-  readonly files: PodFiles;
-  readonly changes: readonly Adaptation[];
   /** Lines Envoy wrote to stdout so far (the access log). */
   stdoutLines(): string[];
   /** The access log lines parsed as JSON, waiting up to `timeoutMs` for at least `count`. */
   accessLog(count?: number, timeoutMs?: number): Promise<Json[]>;
   stderr(): string;
-  /** SIGTERM, then SIGKILL after 5 s; removes the pod's files. */
+  /** SIGTERM, then SIGKILL after 5 s; removes the process's files. */
   stop(): Promise<void>;
   readonly process: ChildProcess;
+}
+
+export interface RunningGateway extends RunningEnvoy {
+  /** http://127.0.0.1:<public port> */
+  readonly url: string;
+  readonly opsUrl: string;
+  readonly files: PodFiles;
+  readonly changes: readonly Adaptation[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -167,14 +171,12 @@ function argsFor(objects: readonly Json[], configPath: string, options: GatewayO
   return args;
 }
 
-/** Starts the gateway the objects describe on loopback and waits until Envoy is ready. */
-export async function startGateway(objects: readonly Json[], options: GatewayOptions = {}): Promise<RunningGateway> {
-  const files = podFiles(objects, options.secrets);
-  const { bootstrap } = bootstrapOf(files);
-  const ports = { http: await freePort(), ops: await freePort(), admin: await freePort() };
-  const adapted = adaptForTest(bootstrap, { root: files.root, ports, upstreams: options.upstreams, trustedCa: options.trustedCa });
-  const path = writeAdapted(files, adapted.bootstrap);
-  const child = spawn(envoyBinary(), argsFor(objects, path, options), { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Spawns Envoy with `args` and waits until its admin says ready; `cleanup` runs after it stopped
+ * (or failed to start).
+ */
+async function launchEnvoy(args: string[], adminUrl: string, cleanup: () => void): Promise<RunningEnvoy> {
+  const child = spawn(envoyBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let out = '';
   let err = '';
@@ -182,19 +184,14 @@ export async function startGateway(objects: readonly Json[], options: GatewayOpt
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   child.on('exit', () => running.delete(child));
-  const adminUrl = `http://127.0.0.1:${ports.admin}`;
-  const gateway: RunningGateway = {
-    url: `http://127.0.0.1:${ports.http}`,
-    opsUrl: `http://127.0.0.1:${ports.ops}`,
+  const envoy: RunningEnvoy = {
     adminUrl,
-    files,
-    changes: adapted.changes,
     process: child,
     stdoutLines: () => out.split('\n').filter((l) => l.trim() !== ''),
     async accessLog(count = 1, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const lines = gateway.stdoutLines().filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+        const lines = envoy.stdoutLines().filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
         if (lines.length >= count || Date.now() > deadline) return lines;
         await sleep(20);
       }
@@ -207,16 +204,41 @@ export async function startGateway(objects: readonly Json[], options: GatewayOpt
         await exited;
         clearTimeout(timer);
       }
-      files.cleanup();
+      cleanup();
     },
   };
   try {
     await waitReady(adminUrl, child, () => err, 20000);
   } catch (e) {
-    await gateway.stop();
+    await envoy.stop();
     throw e;
   }
-  return gateway;
+  return envoy;
+}
+
+/** Starts the gateway the objects describe on loopback and waits until Envoy is ready. */
+export async function startGateway(objects: readonly Json[], options: GatewayOptions = {}): Promise<RunningGateway> {
+  const files = podFiles(objects, options.secrets);
+  const { bootstrap } = bootstrapOf(files);
+  const ports = { http: await freePort(), ops: await freePort(), admin: await freePort() };
+  const adapted = adaptForTest(bootstrap, { root: files.root, ports, upstreams: options.upstreams, trustedCa: options.trustedCa });
+  const path = writeAdapted(files, adapted.bootstrap);
+  const envoy = await launchEnvoy(argsFor(objects, path, options), `http://127.0.0.1:${ports.admin}`, () => files.cleanup());
+  return { ...envoy, url: `http://127.0.0.1:${ports.http}`, opsUrl: `http://127.0.0.1:${ports.ops}`, files, changes: adapted.changes };
+}
+
+/**
+ * Starts Envoy on a bootstrap written by hand (not a generated pod), e.g. a baseline to compare
+ * the gateway with. The bootstrap's admin must listen on 127.0.0.1 (see freePort).
+ */
+export async function startEnvoy(bootstrap: Json, options: Pick<GatewayOptions, 'concurrency' | 'logLevel'> = {}): Promise<RunningEnvoy> {
+  const admin = bootstrap.admin?.address?.socket_address;
+  if (admin?.address !== '127.0.0.1') throw new Error('startEnvoy: the bootstrap needs admin.address.socket_address on 127.0.0.1');
+  const dir = mkdtempSync(join(tmpdir(), 'aigate-envoy-'));
+  const path = join(dir, 'envoy.json');
+  writeFileSync(path, JSON.stringify(bootstrap, null, 2));
+  const args = ['-c', path, '--disable-hot-restart', '--log-level', options.logLevel ?? 'warn', '--concurrency', String(options.concurrency ?? 1), '--base-id', String(nextBaseId++)];
+  return launchEnvoy(args, `http://127.0.0.1:${admin.port_value}`, () => rmSync(dir, { recursive: true, force: true }));
 }
 
 /** One configuration to validate: a label for the report, the objects, the mounted Secret values. */
