@@ -54,12 +54,26 @@ describe('Path routing', () => {
     ['/openai', 'endpoint-openai', '/v1/'],
     ['/openai/chat/completions?stream=true', 'endpoint-openai', '/v1/chat/completions?stream=true'],
     ['/local/v1/models', 'endpoint-local', '/v1/models'],
-    ['/v1/embeddings', 'endpoint-embed', '/'],
-    ['/v1/embeddings/batch', 'endpoint-embed', '/batch'],
-  ])('%s goes to %s as %s (the rule prefix is removed, the URL path put in front)', (path, cluster, forwarded) => {
+    ['/v1/embeddings', 'endpoint-embed', '/v1/embeddings'],
+    ['/v1/embeddings/batch', 'endpoint-embed', '/v1/embeddings/batch'],
+  ])('%s goes to %s as %s (a stripPrefix rule\'s prefix is removed, the URL path put in front)', (path, cluster, forwarded) => {
     const selection = selectRoute(routeConfigOf('path'), post(path))!;
     expect(selection.cluster).toBe(cluster);
     expect(rewritePath(selection.route, selection.route.route as any, path)).toBe(forwarded);
+  });
+
+  test('a rule keeps the API prefix by default: rule /v1/chat forwards /v1/chat/completions unchanged, shorthand too', () => {
+    const spec = canonical({
+      gatewayClassName: 'envoy',
+      endpoints: [{ name: 'chat', serviceRef: { name: 'vllm' } }, { name: 'embed', serviceRef: { name: 'tei' } }],
+      modelRouting: { strategy: 'Path', rules: [{ pathPrefix: '/v1/embeddings', targetEndpoint: 'embed' }, { match: '/v1/chat', targetEndpoint: 'chat' }] },
+    });
+    expect(spec.modelRouting.rules.map((r) => r.stripPrefix)).toEqual([false, false]);
+    const routes = hcmOf(envoyConfig(spec, OPTIONS).bootstrap as Record<string, any>).route_config;
+    for (const path of ['/v1/chat/completions', '/v1/embeddings', '/v1/chat/completions?stream=true']) {
+      const selection = selectRoute(routes, post(path))!;
+      expect(rewritePath(selection.route, selection.route.route as any, path)).toBe(path);
+    }
   });
 
   test.each(['/openaix/chat', '/v1/embeddingsx', '/local', '/other/v1/chat'])(

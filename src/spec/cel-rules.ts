@@ -53,7 +53,7 @@ export const ENDPOINT_RULES: CelRule[] = [
 
 export const RULE_RULES: CelRule[] = [
   {
-    rule: 'has(self.defaultTargetEndpoint) ? !has(self.targetEndpoint) && !has(self.match) && !has(self.header) && !has(self.pathPrefix) && !has(self.model) && !has(self.weight) : has(self.targetEndpoint)',
+    rule: 'has(self.defaultTargetEndpoint) ? !has(self.targetEndpoint) && !has(self.match) && !has(self.header) && !has(self.pathPrefix) && !has(self.model) && !has(self.weight) && !has(self.stripPrefix) : has(self.targetEndpoint)',
     message: 'a rule needs targetEndpoint, or is a lone defaultTargetEndpoint',
   },
   {
@@ -66,6 +66,11 @@ export const ROUTING_RULES: CelRule[] = [
   {
     rule: "!has(self.rules) || self.rules.all(r, has(r.defaultTargetEndpoint) || (self.strategy == 'Header' ? (has(r.header) || has(r.match)) : self.strategy == 'Path' ? (has(r.pathPrefix) || has(r.match)) : self.strategy == 'RequestBody' ? (has(r.model) || has(r.match)) : has(r.weight)))",
     message: 'each rule must use the matcher of the strategy: header or match (Header), pathPrefix or match (Path), model or match (RequestBody), weight (Weighted)',
+    fieldPath: '.rules',
+  },
+  {
+    rule: "self.strategy == 'Path' || !has(self.rules) || self.rules.all(r, !has(r.stripPrefix))",
+    message: 'stripPrefix is only used by strategy Path',
     fieldPath: '.rules',
   },
   {

@@ -40,8 +40,8 @@ export const SPECS = {
     modelRouting: {
       strategy: 'Path',
       rules: [
-        { match: '/openai', targetEndpoint: 'openai' },
-        { pathPrefix: '/local/', targetEndpoint: 'local' },
+        { match: '/openai', targetEndpoint: 'openai', stripPrefix: true },
+        { pathPrefix: '/local/', targetEndpoint: 'local', stripPrefix: true },
         { pathPrefix: '/v1/embeddings', targetEndpoint: 'embed' },
       ],
     },
@@ -117,7 +117,7 @@ export const SPECS = {
       { name: 'openai', url: 'https://api.openai.com/v1', credentialsRef: { name: 'openai-key', key: 'api-key' }, fallbackEndpoints: ['local'] },
       svc('local'),
     ],
-    modelRouting: { strategy: 'Path', rules: [{ pathPrefix: '/openai', targetEndpoint: 'openai' }, { pathPrefix: '/local', targetEndpoint: 'local' }] },
+    modelRouting: { strategy: 'Path', rules: [{ pathPrefix: '/openai', targetEndpoint: 'openai', stripPrefix: true }, { pathPrefix: '/local', targetEndpoint: 'local', stripPrefix: true }] },
   },
   weightedMixed: {
     gatewayClassName: 'envoy',
