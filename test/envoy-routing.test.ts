@@ -192,7 +192,7 @@ describe('fallback endpoints (priority failover)', () => {
     ]);
     expect(priorities).toEqual([
       [0, ['internal-openai']],
-      [1, ['internal-azure']],
+      [1, ['internal-proxy']],
       [2, ['internal-local']],
     ]);
   });
@@ -236,12 +236,12 @@ describe('fallback endpoints (priority failover)', () => {
       credential: 'credential-openai-key-api-key -> Authorization',
       sni: 'api.openai.com',
     });
-    expect(hop('azure')).toEqual({
-      cluster: 'endpoint-azure',
-      host: 'my.openai.azure.com',
-      path: '/openai/deployments/gpt-4o/chat/completions',
-      credential: 'credential-azure-key-key -> api-key',
-      sni: 'my.openai.azure.com',
+    expect(hop('proxy')).toEqual({
+      cluster: 'endpoint-proxy',
+      host: 'llm-proxy.example.com',
+      path: '/openai/v1/chat/completions',
+      credential: 'credential-proxy-key-key -> x-proxy-key',
+      sni: 'llm-proxy.example.com',
     });
     expect(hop('local')).toEqual({ cluster: 'endpoint-local', host: undefined, path: '/chat/completions', credential: undefined, sni: undefined });
   });
@@ -257,8 +257,8 @@ describe('fallback endpoints (priority failover)', () => {
     const spec = canonical({ ...SPECS.fallback, observability: { usageHeaders: true } } as any);
     const bootstrap = envoyConfig(spec, OPTIONS).bootstrap as Record<string, any>;
     const route = selectRoute(hcmOf(bootstrap).route_config, post('/chat/completions', { 'X-AI-Model': 'gpt-4o' }))!;
-    expect(hcmOf(bootstrap, 'internal-azure').route_config.virtual_hosts[0].routes[0].response_headers_to_add).toEqual([
-      { header: { key: ENDPOINT_HEADER, value: 'azure' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+    expect(hcmOf(bootstrap, 'internal-proxy').route_config.virtual_hosts[0].routes[0].response_headers_to_add).toEqual([
+      { header: { key: ENDPOINT_HEADER, value: 'proxy' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
     ]);
     expect(route.route.response_headers_to_add).toEqual([{ header: { key: ENDPOINT_HEADER, value: 'openai' }, append_action: 'ADD_IF_ABSENT' }]);
   });
@@ -277,7 +277,7 @@ describe('fallback endpoints (priority failover)', () => {
 
   test('internal listeners exist only for endpoints that need them, with the bootstrap extension', () => {
     const names = (b: Record<string, any>) => b.static_resources.listeners.map((l: any) => l.name);
-    expect(names(bootstrap)).toEqual(['public', 'ops', 'internal-openai', 'internal-azure', 'internal-local', 'internal-vllm-a', 'internal-vllm-b']);
+    expect(names(bootstrap)).toEqual(['public', 'ops', 'internal-openai', 'internal-proxy', 'internal-local', 'internal-vllm-a', 'internal-vllm-b']);
     expect(bootstrap.bootstrap_extensions.map((e: any) => e.name)).toEqual(['envoy.bootstrap.internal_listener']);
     expect(listenerNamed(bootstrap, 'internal-local').internal_listener).toEqual({});
     const plain = configOf('header');

@@ -46,6 +46,12 @@ const CASES: [string, string[]][] = [
     ],
   ],
   ['unknown-fallback', ['14:27: spec.endpoints[1].fallbackEndpoints[0]: "mistral" is not one of the endpoints [openai-gpt4, anthropic-claude3]']],
+  [
+    'fallback-other-provider',
+    [
+      '12:27: spec.endpoints[0].fallbackEndpoints[0]: "local-llama" (provider vLLM) cannot take requests of "openai" (provider OpenAI): it serves [llama-3.1-70b], not [gpt-4o], and the request\'s "model" is sent on unchanged; list every model of the endpoint in the fallback\'s models',
+    ],
+  ],
 ];
 
 describe('invalid gateway specs', () => {

@@ -1,5 +1,6 @@
 import { AUTH_TYPES, MODIFICATION_TYPES } from './policies';
 import { secretKind, stringsIn } from './secrets';
+import { fallbackCompatibilityIssues } from './semantic-fallback';
 import { routingIssues } from './semantic-routing';
 import { type CheckContext, isRecord, notAnEndpoint, oneOf, type Path, q, type Rec, type SpecIssue } from './semantic-context';
 import { parseTemplate } from './templates';
@@ -18,6 +19,7 @@ export function semanticIssues(spec: unknown, reported: (path: Path) => boolean 
   const ctx: CheckContext = { reported, names, namesComplete: names.length === usable.length };
   return [
     ...endpointIssues(endpoints, ctx),
+    ...fallbackCompatibilityIssues(endpoints, ctx),
     ...routingIssues(spec, endpoints.length, ctx),
     ...authenticationIssues(spec, ctx),
     ...promptIssues(spec, ctx),
