@@ -15,6 +15,8 @@ export interface CelRule {
 
 const endpointExists = (expr: string) => `self.endpoints.exists(e, e.name == ${expr})`;
 
+const allowsOpenRelay = "has(self.authentication) && (self.authentication.type != 'None' || (has(self.authentication.allowUnauthenticatedUpstreamCredentials) && self.authentication.allowUnauthenticatedUpstreamCredentials))";
+
 export const SPEC_RULES: CelRule[] = [
   {
     rule: 'size(self.endpoints) == 1 || has(self.modelRouting)',
@@ -36,6 +38,11 @@ export const SPEC_RULES: CelRule[] = [
     rule: `self.endpoints.all(x, !has(x.fallbackEndpoints) || x.fallbackEndpoints.all(f, f != x.name && ${endpointExists('f')}))`,
     message: 'every endpoints[].fallbackEndpoints entry must name another endpoint',
     fieldPath: '.endpoints',
+  },
+  {
+    rule: `!has(self.ingress) || !self.endpoints.exists(e, has(e.credentialsRef)) || (${allowsOpenRelay})`,
+    message: 'an Ingress in front of endpoints with credentialsRef needs authentication type APIKey or JWT, or authentication.allowUnauthenticatedUpstreamCredentials: true',
+    fieldPath: '.ingress',
   },
 ];
 
@@ -84,6 +91,12 @@ export const AUTHENTICATION_RULES: CelRule[] = [
   { rule: "self.type != 'JWT' || has(self.jwtSpec)", message: 'jwtSpec is required for type JWT', fieldPath: '.jwtSpec', reason: 'FieldValueRequired' },
   { rule: "self.type == 'APIKey' || !has(self.apiKeyRef)", message: 'apiKeyRef is only used with type APIKey', fieldPath: '.apiKeyRef', reason: 'FieldValueForbidden' },
   { rule: "self.type == 'JWT' || !has(self.jwtSpec)", message: 'jwtSpec is only used with type JWT', fieldPath: '.jwtSpec', reason: 'FieldValueForbidden' },
+  {
+    rule: "self.type == 'None' || !has(self.allowUnauthenticatedUpstreamCredentials)",
+    message: 'allowUnauthenticatedUpstreamCredentials is only used with type None',
+    fieldPath: '.allowUnauthenticatedUpstreamCredentials',
+    reason: 'FieldValueForbidden',
+  },
 ];
 
 export const PROMPT_RULES: CelRule[] = [

@@ -30,6 +30,12 @@ export const authenticationSchema = z
       .optional()
       .describe('Secret key whose value lists the API keys clients may use, one per line. Required for type APIKey.'),
     jwtSpec: jwtSpecSchema.optional(),
+    allowUnauthenticatedUpstreamCredentials: z
+      .boolean()
+      .optional()
+      .describe(
+        'Type None only: allow an ingress in front of endpoints with credentialsRef, i.e. let every caller that reaches the Ingress use the organisation\'s provider keys. Set it only when something in front of the Ingress (an authenticating proxy, a private network) decides who may call. @default false: refused',
+      ),
   })
   .describe('How clients authenticate to the gateway.')
   .meta(validations(AUTHENTICATION_RULES));
