@@ -1,3 +1,5 @@
+import { ANNOTATION_KEY } from './primitives';
+
 /**
  * CEL rules the API server evaluates (x-kubernetes-validations), so a bad custom resource applied
  * with kubectl is rejected server-side too. They restate the cross-field checks of semantic.ts
@@ -114,6 +116,15 @@ export const PROMPT_RULES: CelRule[] = [
     rule: '!has(self.templates) || self.templates.all(k, k.matches(\'^[A-Za-z0-9][-_A-Za-z0-9]*$\'))',
     message: "template names use letters, digits, '-' and '_'",
     fieldPath: '.templates',
+  },
+];
+
+export const INGRESS_RULES: CelRule[] = [
+  {
+    // The CEL string literal needs each regex backslash doubled.
+    rule: `!has(self.annotations) || self.annotations.all(k, k.matches('${ANNOTATION_KEY.source.replace(/\\/g, '\\\\')}'))`,
+    message: 'annotation keys are an optional DNS subdomain and "/", then a name of at most 63 letters, digits, \'-\', \'_\' or \'.\'',
+    fieldPath: '.annotations',
   },
 ];
 
