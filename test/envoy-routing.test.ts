@@ -2,7 +2,7 @@ import { OPS_LISTENER } from '../src/envoy/ops-listener';
 import { envoyConfig } from '../src/envoy';
 import { ENDPOINT_HEADER, MODEL_HEADER } from '../src/envoy/names';
 import { pickWeighted, selectRoute, type EvalRequest } from './support/envoy';
-import { clusterNamed, hcmOf, listenerNamed, rewritePath, upstreamFilter } from './support/envoy-config';
+import { clusterNamed, hcmOf, listenerNamed, rewritePath, upstreamFilter, upstreamFilterNames } from './support/envoy-config';
 import { canonical, OPTIONS, SPECS, type SpecName } from './support/envoy-specs';
 import { luaReadsEndpointHeader } from '../src/envoy/lua';
 
@@ -218,7 +218,7 @@ describe('fallback endpoints (priority failover)', () => {
     const hop = (endpoint: string) => {
       const r = hcmOf(bootstrap, `internal-${endpoint}`).route_config.virtual_hosts[0].routes[0];
       const cluster = clusterNamed(bootstrap, r.route.cluster);
-      const injector = cluster.typed_extension_protocol_options
+      const injector = upstreamFilterNames(cluster).includes('envoy.filters.http.credential_injector')
         ? upstreamFilter(cluster, 'envoy.filters.http.credential_injector').credential.typed_config
         : undefined;
       return {

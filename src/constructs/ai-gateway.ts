@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { AiGatewayResource, type AiGatewayResourceSpec } from '../../imports/gateway.example.com';
 import { type GatewayAutoscaling, gatewayAutoscaler, gatewayDisruptionBudget } from './availability';
 import { drainPlan } from './drain';
-import { EnvoyWorkload, type EnvoyWorkloadOptions } from './envoy-workload';
+import { EnvoyWorkload, envoyMaxHeapBytes, type EnvoyWorkloadOptions } from './envoy-workload';
 import { type GatewayIngressOptions, ingressAnnotations } from './ingress';
 import { type GatewayObjectContext, objectMetadata, selectorLabels } from './labels';
 import { gatewayNetworkPolicy, type GatewayNetworkPolicyOptions } from './network-policy';
@@ -114,7 +114,7 @@ export class AIGateway extends Construct {
 
     const replicas = props.replicas ?? DEFAULT_REPLICAS;
     try {
-      this.envoy = envoyConfig(this.spec, { gatewayName: this.name, namespace, replicas });
+      this.envoy = envoyConfig(this.spec, { gatewayName: this.name, namespace, replicas, maxHeapBytes: envoyMaxHeapBytes(props.resources) });
     } catch (err) {
       // What Envoy cannot do as asked is a spec error too; name the source like validation does.
       throw err instanceof SpecValidationError ? new SpecValidationError(err.issues, props.source) : err;
