@@ -154,7 +154,7 @@ export interface AiGatewayResourceSpec {
   readonly observability?: AiGatewayResourceSpecObservability;
 
   /**
-   * Expose the gateway outside the cluster through an Ingress in front of its Service. @default no Ingress
+   * Expose the gateway outside the cluster through an Ingress in front of its Service. Envoy then takes the client address from the last X-Forwarded-For entry (the one the ingress controller adds). @default no Ingress
    *
    * @schema AiGatewayResourceSpec#ingress
    */
@@ -260,7 +260,7 @@ export interface AiGatewayResourceSpecEndpoints {
   readonly retries?: AiGatewayResourceSpecEndpointsRetries;
 
   /**
-   * Names of other endpoints that take this endpoint's requests, in order, while it has no healthy upstream (priority failover).
+   * Names of other endpoints that take this endpoint's requests, in order, while it has no healthy upstream (priority failover). A fallback gets the request as the client sent it (only Host, URL base path and credential change), so it must speak the same API (provider Anthropic: Anthropic Messages; AzureOpenAI: Azure OpenAI; any other or none: OpenAI-compatible) and serve every model of this endpoint (its models, or its name when models is not set); give members URLs at the same API level (e.g. https://api.openai.com, not .../v1, next to an in-cluster server that serves /v1/...).
    *
    * @schema AiGatewayResourceSpecEndpoints#fallbackEndpoints
    */
@@ -361,6 +361,13 @@ export interface AiGatewayResourceSpecAuthentication {
    * @schema AiGatewayResourceSpecAuthentication#jwtSpec
    */
   readonly jwtSpec?: AiGatewayResourceSpecAuthenticationJwtSpec;
+
+  /**
+   * Type None only: allow an ingress in front of endpoints with credentialsRef, i.e. let every caller that reaches the Ingress use the organisation's provider keys. Set it only when something in front of the Ingress (an authenticating proxy, a private network) decides who may call. @default false: refused
+   *
+   * @schema AiGatewayResourceSpecAuthentication#allowUnauthenticatedUpstreamCredentials
+   */
+  readonly allowUnauthenticatedUpstreamCredentials?: boolean;
 }
 
 /**
@@ -373,6 +380,7 @@ export function toJson_AiGatewayResourceSpecAuthentication(obj: AiGatewayResourc
     'type': obj.type,
     'apiKeyRef': toJson_AiGatewayResourceSpecAuthenticationApiKeyRef(obj.apiKeyRef),
     'jwtSpec': toJson_AiGatewayResourceSpecAuthenticationJwtSpec(obj.jwtSpec),
+    'allowUnauthenticatedUpstreamCredentials': obj.allowUnauthenticatedUpstreamCredentials,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -564,7 +572,7 @@ export function toJson_AiGatewayResourceSpecObservability(obj: AiGatewayResource
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Expose the gateway outside the cluster through an Ingress in front of its Service. @default no Ingress
+ * Expose the gateway outside the cluster through an Ingress in front of its Service. Envoy then takes the client address from the last X-Forwarded-For entry (the one the ingress controller adds). @default no Ingress
  *
  * @schema AiGatewayResourceSpecIngress
  */
@@ -589,6 +597,13 @@ export interface AiGatewayResourceSpecIngress {
    * @schema AiGatewayResourceSpecIngress#tlsSecretName
    */
   readonly tlsSecretName?: string;
+
+  /**
+   * Annotations of the Ingress; they win over the ones the gateway sets. With className nginx or none (the cluster default, often ingress-nginx; other controllers ignore these keys) the gateway sets the nginx.ingress.kubernetes.io/ annotations streaming needs: proxy-read-timeout and proxy-send-timeout of the longest endpoint timeout (at least 60 s), proxy-body-size 8m, proxy-buffering and proxy-request-buffering off. @default those
+   *
+   * @schema AiGatewayResourceSpecIngress#annotations
+   */
+  readonly annotations?: { [key: string]: string };
 }
 
 /**
@@ -601,6 +616,7 @@ export function toJson_AiGatewayResourceSpecIngress(obj: AiGatewayResourceSpecIn
     'host': obj.host,
     'className': obj.className,
     'tlsSecretName': obj.tlsSecretName,
+    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -832,11 +848,18 @@ export interface AiGatewayResourceSpecModelRoutingRules {
   readonly header?: AiGatewayResourceSpecModelRoutingRulesHeader;
 
   /**
-   * Path prefix that selects the target endpoint (strategy Path).
+   * Path prefix that selects the target endpoint (strategy Path). The request keeps its path unless stripPrefix is true.
    *
    * @schema AiGatewayResourceSpecModelRoutingRules#pathPrefix
    */
   readonly pathPrefix?: string;
+
+  /**
+   * Strategy Path: remove the matched prefix (pathPrefix or match) before forwarding, e.g. rule "/openai" sends "/openai/v1/chat/completions" upstream as "/v1/chat/completions". Only for prefixes that are not part of the upstream API. @default false: the path is forwarded as sent
+   *
+   * @schema AiGatewayResourceSpecModelRoutingRules#stripPrefix
+   */
+  readonly stripPrefix?: boolean;
 
   /**
    * Value of the "model" field of the JSON request body that selects the target endpoint (strategy RequestBody).
@@ -877,6 +900,7 @@ export function toJson_AiGatewayResourceSpecModelRoutingRules(obj: AiGatewayReso
     'match': obj.match,
     'header': toJson_AiGatewayResourceSpecModelRoutingRulesHeader(obj.header),
     'pathPrefix': obj.pathPrefix,
+    'stripPrefix': obj.stripPrefix,
     'model': obj.model,
     'weight': obj.weight,
     'targetEndpoint': obj.targetEndpoint,

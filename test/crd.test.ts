@@ -94,10 +94,33 @@ describe('CEL rules (what the API server enforces on kubectl apply)', () => {
     ['Suffix without systemPrompt', (cr) => { cr.spec.promptEngineering = { modificationType: 'Suffix', templates: { a: 'b' } }; }, '.spec.promptEngineering: modificationType Prefix, Suffix and Replace need systemPrompt'],
     ['a badly named template', (cr) => (cr.spec.promptEngineering.templates = { 'sum marize': 'x' }), ".spec.promptEngineering: template names use letters, digits, '-' and '_'"],
     ['a fallback to itself', (cr) => (cr.spec.endpoints[0].fallbackEndpoints = ['openai-gpt4']), '.spec: every endpoints[].fallbackEndpoints entry must name another endpoint'],
+    ['stripPrefix under strategy Header', (cr) => (cr.spec.modelRouting.rules[0].stripPrefix = true), '.spec.modelRouting: stripPrefix is only used by strategy Path'],
+    [
+      'an Ingress in front of upstream credentials without authentication',
+      (cr) => {
+        cr.spec.authentication = { type: 'None' };
+        cr.spec.endpoints[0].credentialsRef = { name: 'openai-credentials', key: 'api-key' };
+        cr.spec.ingress = { host: 'llm.example.com' };
+      },
+      '.spec: an Ingress in front of endpoints with credentialsRef needs authentication type APIKey or JWT, or authentication.allowUnauthenticatedUpstreamCredentials: true',
+    ],
+    ['allowUnauthenticatedUpstreamCredentials with type APIKey', (cr) => (cr.spec.authentication.allowUnauthenticatedUpstreamCredentials = true), '.spec.authentication: allowUnauthenticatedUpstreamCredentials is only used with type None'],
     ['two endpoints and no modelRouting', (cr) => delete cr.spec.modelRouting, '.spec: modelRouting is required when there is more than one endpoint'],
   ];
 
   test.each(INVALID)('fails on %s', (_name, mutate, expected) => {
     expect(violations(mutate)).toEqual([expected]);
+  });
+
+  test('an Ingress in front of upstream credentials passes with authentication, or None explicitly allowed', () => {
+    const open = (auth: Record<string, unknown> | undefined) => (cr: any) => {
+      if (auth) cr.spec.authentication = auth;
+      else delete cr.spec.authentication;
+      cr.spec.endpoints[0].credentialsRef = { name: 'openai-credentials', key: 'api-key' };
+      cr.spec.ingress = { host: 'llm.example.com' };
+    };
+    expect(violations(open({ type: 'None', allowUnauthenticatedUpstreamCredentials: true }))).toEqual([]);
+    expect(violations(open(undefined))).toHaveLength(1);
+    expect(violations((cr) => (cr.spec.ingress = { host: 'llm.example.com' }))).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { OPS_LISTENER } from '../src/envoy/ops-listener';
 import { envoyConfig } from '../src/envoy';
 import { ENDPOINT_HEADER, MODEL_HEADER } from '../src/envoy/names';
 import { pickWeighted, selectRoute, type EvalRequest } from './support/envoy';
-import { clusterNamed, hcmOf, listenerNamed, rewritePath, upstreamFilter } from './support/envoy-config';
+import { clusterNamed, hcmOf, listenerNamed, rewritePath, upstreamFilter, upstreamFilterNames } from './support/envoy-config';
 import { canonical, OPTIONS, SPECS, type SpecName } from './support/envoy-specs';
 import { luaReadsEndpointHeader } from '../src/envoy/lua';
 
@@ -54,12 +54,26 @@ describe('Path routing', () => {
     ['/openai', 'endpoint-openai', '/v1/'],
     ['/openai/chat/completions?stream=true', 'endpoint-openai', '/v1/chat/completions?stream=true'],
     ['/local/v1/models', 'endpoint-local', '/v1/models'],
-    ['/v1/embeddings', 'endpoint-embed', '/'],
-    ['/v1/embeddings/batch', 'endpoint-embed', '/batch'],
-  ])('%s goes to %s as %s (the rule prefix is removed, the URL path put in front)', (path, cluster, forwarded) => {
+    ['/v1/embeddings', 'endpoint-embed', '/v1/embeddings'],
+    ['/v1/embeddings/batch', 'endpoint-embed', '/v1/embeddings/batch'],
+  ])('%s goes to %s as %s (a stripPrefix rule\'s prefix is removed, the URL path put in front)', (path, cluster, forwarded) => {
     const selection = selectRoute(routeConfigOf('path'), post(path))!;
     expect(selection.cluster).toBe(cluster);
     expect(rewritePath(selection.route, selection.route.route as any, path)).toBe(forwarded);
+  });
+
+  test('a rule keeps the API prefix by default: rule /v1/chat forwards /v1/chat/completions unchanged, shorthand too', () => {
+    const spec = canonical({
+      gatewayClassName: 'envoy',
+      endpoints: [{ name: 'chat', serviceRef: { name: 'vllm' } }, { name: 'embed', serviceRef: { name: 'tei' } }],
+      modelRouting: { strategy: 'Path', rules: [{ pathPrefix: '/v1/embeddings', targetEndpoint: 'embed' }, { match: '/v1/chat', targetEndpoint: 'chat' }] },
+    });
+    expect(spec.modelRouting.rules.map((r) => r.stripPrefix)).toEqual([false, false]);
+    const routes = hcmOf(envoyConfig(spec, OPTIONS).bootstrap as Record<string, any>).route_config;
+    for (const path of ['/v1/chat/completions', '/v1/embeddings', '/v1/chat/completions?stream=true']) {
+      const selection = selectRoute(routes, post(path))!;
+      expect(rewritePath(selection.route, selection.route.route as any, path)).toBe(path);
+    }
   });
 
   test.each(['/openaix/chat', '/v1/embeddingsx', '/local', '/other/v1/chat'])(
@@ -178,7 +192,7 @@ describe('fallback endpoints (priority failover)', () => {
     ]);
     expect(priorities).toEqual([
       [0, ['internal-openai']],
-      [1, ['internal-azure']],
+      [1, ['internal-proxy']],
       [2, ['internal-local']],
     ]);
   });
@@ -204,7 +218,7 @@ describe('fallback endpoints (priority failover)', () => {
     const hop = (endpoint: string) => {
       const r = hcmOf(bootstrap, `internal-${endpoint}`).route_config.virtual_hosts[0].routes[0];
       const cluster = clusterNamed(bootstrap, r.route.cluster);
-      const injector = cluster.typed_extension_protocol_options
+      const injector = upstreamFilterNames(cluster).includes('envoy.filters.http.credential_injector')
         ? upstreamFilter(cluster, 'envoy.filters.http.credential_injector').credential.typed_config
         : undefined;
       return {
@@ -222,12 +236,12 @@ describe('fallback endpoints (priority failover)', () => {
       credential: 'credential-openai-key_api-key -> Authorization',
       sni: 'api.openai.com',
     });
-    expect(hop('azure')).toEqual({
-      cluster: 'endpoint-azure',
-      host: 'my.openai.azure.com',
-      path: '/openai/deployments/gpt-4o/chat/completions',
-      credential: 'credential-azure-key_key -> api-key',
-      sni: 'my.openai.azure.com',
+    expect(hop('proxy')).toEqual({
+      cluster: 'endpoint-proxy',
+      host: 'llm-proxy.example.com',
+      path: '/openai/v1/chat/completions',
+      credential: 'credential-proxy-key_key -> x-proxy-key',
+      sni: 'llm-proxy.example.com',
     });
     expect(hop('local')).toEqual({ cluster: 'endpoint-local', host: undefined, path: '/chat/completions', credential: undefined, sni: undefined });
   });
@@ -243,8 +257,8 @@ describe('fallback endpoints (priority failover)', () => {
     const spec = canonical({ ...SPECS.fallback, observability: { usageHeaders: true } } as any);
     const bootstrap = envoyConfig(spec, OPTIONS).bootstrap as Record<string, any>;
     const route = selectRoute(hcmOf(bootstrap).route_config, post('/chat/completions', { 'X-AI-Model': 'gpt-4o' }))!;
-    expect(hcmOf(bootstrap, 'internal-azure').route_config.virtual_hosts[0].routes[0].response_headers_to_add).toEqual([
-      { header: { key: ENDPOINT_HEADER, value: 'azure' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+    expect(hcmOf(bootstrap, 'internal-proxy').route_config.virtual_hosts[0].routes[0].response_headers_to_add).toEqual([
+      { header: { key: ENDPOINT_HEADER, value: 'proxy' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
     ]);
     expect(route.route.response_headers_to_add).toEqual([{ header: { key: ENDPOINT_HEADER, value: 'openai' }, append_action: 'ADD_IF_ABSENT' }]);
   });
@@ -263,7 +277,7 @@ describe('fallback endpoints (priority failover)', () => {
 
   test('internal listeners exist only for endpoints that need them, with the bootstrap extension', () => {
     const names = (b: Record<string, any>) => b.static_resources.listeners.map((l: any) => l.name);
-    expect(names(bootstrap)).toEqual(['public', 'ops', 'internal-openai', 'internal-azure', 'internal-local', 'internal-vllm-a', 'internal-vllm-b']);
+    expect(names(bootstrap)).toEqual(['public', 'ops', 'internal-openai', 'internal-proxy', 'internal-local', 'internal-vllm-a', 'internal-vllm-b']);
     expect(bootstrap.bootstrap_extensions.map((e: any) => e.name)).toEqual(['envoy.bootstrap.internal_listener']);
     expect(listenerNamed(bootstrap, 'internal-local').internal_listener).toEqual({});
     const plain = configOf('header');

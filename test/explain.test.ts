@@ -113,6 +113,14 @@ describe('aigate explain (text)', () => {
     expect(text).toContain('sends the key from Secret openai-credentials, key api-key as Authorization: Bearer <key>');
   });
 
+  test('a Path rule says whether its prefix is removed before forwarding', () => {
+    const text = explainText(inputOf(example('external-providers.yaml')));
+    expect(text).toMatch(/path starts with \/openai\/, sent without it +-> openai/);
+    const jwt = explainText(inputOf(example('jwt-gateway.yaml')));
+    expect(jwt).toMatch(/path starts with \/v1\/chat +-> chat/);
+    expect(jwt).not.toContain('sent without it');
+  });
+
   test('weights are shown as percentages', () => {
     const text = explainText(inputOf(example('weighted-rollout.yaml')));
     expect(text).toMatch(/90% of requests \(weight 90\) +-> summarizer-v1/);

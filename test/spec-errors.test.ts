@@ -180,3 +180,58 @@ describe('partially invalid input', () => {
     }
   });
 });
+
+describe('fallback endpoints take the request as sent', () => {
+  const endpoint = (name: string, extra: Record<string, unknown>) => ({ name, serviceRef: { name: `${name}-svc` }, ...extra });
+  const specWith = (endpoints: Record<string, unknown>[]) => ({
+    apiVersion: 'gateway.example.com/v1',
+    kind: 'AIGatewayResource',
+    metadata: { name: 'gw' },
+    spec: { gatewayClassName: 'envoy', endpoints, modelRouting: { strategy: 'Header', rules: [], defaultTargetEndpoint: endpoints[0].name } },
+  });
+
+  test('fails on a fallback of another provider API, naming both providers', () => {
+    const doc = specWith([
+      endpoint('openai', { provider: 'OpenAI', models: ['gpt-4o'], fallbackEndpoints: ['claude'] }),
+      endpoint('claude', { provider: 'Anthropic', models: ['gpt-4o'] }),
+    ]);
+    expect(messages(doc)).toEqual([
+      'spec.endpoints.0.fallbackEndpoints.0: "claude" (provider Anthropic) cannot take requests of "openai" (provider OpenAI): it speaks the Anthropic Messages API, not the OpenAI-compatible API, and the gateway sends a request\'s path and body on unchanged (no translation between provider APIs yet); use fallbacks that speak the same API',
+    ]);
+  });
+
+  test('fails from OpenAI to Azure OpenAI (deployment paths), but not between two Azure OpenAI deployments', () => {
+    const azure = (name: string, extra: Record<string, unknown> = {}) =>
+      ({ name, url: `https://${name}.openai.azure.com/openai/deployments/gpt-4o`, provider: 'AzureOpenAI', models: ['gpt-4o'], ...extra });
+    expect(messages(specWith([endpoint('openai', { provider: 'OpenAI', models: ['gpt-4o'], fallbackEndpoints: ['azure'] }), azure('azure')]))).toEqual([
+      expect.stringMatching(/^spec\.endpoints\.0\.fallbackEndpoints\.0: "azure" \(provider AzureOpenAI\) cannot take requests of "openai" \(provider OpenAI\): it speaks the Azure OpenAI API/),
+    ]);
+    expect(messages(specWith([azure('eastus', { fallbackEndpoints: ['westeurope'] }), azure('westeurope')]))).toEqual([]);
+  });
+
+  test('fails on a fallback that does not serve every model of its endpoint (the model name is sent unchanged)', () => {
+    const doc = specWith([
+      endpoint('openai', { provider: 'OpenAI', models: ['gpt-4o', 'gpt-4o-mini'], fallbackEndpoints: ['local-llama'] }),
+      endpoint('local-llama', { provider: 'vLLM', models: ['llama-3.1-70b', 'gpt-4o'] }),
+    ]);
+    expect(messages(doc)).toEqual([
+      'spec.endpoints.0.fallbackEndpoints.0: "local-llama" (provider vLLM) cannot take requests of "openai" (provider OpenAI): it serves [llama-3.1-70b, gpt-4o], not [gpt-4o-mini], and the request\'s "model" is sent on unchanged; list every model of the endpoint in the fallback\'s models',
+    ]);
+  });
+
+  test('fails on two endpoints without models (each serves its own name) and says so', () => {
+    const doc = specWith([endpoint('vllm-a', { fallbackEndpoints: ['vllm-b'] }), endpoint('vllm-b', {})]);
+    expect(messages(doc)).toEqual([
+      'spec.endpoints.0.fallbackEndpoints.0: "vllm-b" (no provider) cannot take requests of "vllm-a" (no provider): it serves [vllm-b] (models not set: the endpoint name), not [vllm-a] (models not set: the endpoint name), and the request\'s "model" is sent on unchanged; list every model of the endpoint in the fallback\'s models',
+    ]);
+  });
+
+  test('accepts OpenAI-compatible fallbacks of any provider (vLLM, OpenAI, none) that serve a superset of the models', () => {
+    const doc = specWith([
+      endpoint('primary', { provider: 'vLLM', models: ['llama'], fallbackEndpoints: ['proxy', 'plain'] }),
+      endpoint('proxy', { provider: 'openai', models: ['llama', 'other'] }),
+      endpoint('plain', { models: ['llama'] }),
+    ]);
+    expect(messages(doc)).toEqual([]);
+  });
+});

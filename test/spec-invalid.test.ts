@@ -46,6 +46,18 @@ const CASES: [string, string[]][] = [
     ],
   ],
   ['unknown-fallback', ['14:27: spec.endpoints[1].fallbackEndpoints[0]: "mistral" is not one of the endpoints [openai-gpt4, anthropic-claude3]']],
+  [
+    'open-relay',
+    [
+      '15:5: spec.ingress: would let anyone who can reach llm.example.com use the provider keys of [openai] (credentialsRef): authentication.type is None; set authentication.type APIKey or JWT, or authentication.allowUnauthenticatedUpstreamCredentials: true if something in front of the Ingress authenticates callers',
+    ],
+  ],
+  [
+    'fallback-other-provider',
+    [
+      '12:27: spec.endpoints[0].fallbackEndpoints[0]: "local-llama" (provider vLLM) cannot take requests of "openai" (provider OpenAI): it serves [llama-3.1-70b], not [gpt-4o], and the request\'s "model" is sent on unchanged; list every model of the endpoint in the fallback\'s models',
+    ],
+  ],
 ];
 
 describe('invalid gateway specs', () => {

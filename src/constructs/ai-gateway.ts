@@ -5,7 +5,8 @@ import { Construct } from 'constructs';
 import { AiGatewayResource, type AiGatewayResourceSpec } from '../../imports/gateway.example.com';
 import { type GatewayAutoscaling, gatewayAutoscaler, gatewayDisruptionBudget } from './availability';
 import { drainPlan } from './drain';
-import { EnvoyWorkload, type EnvoyWorkloadOptions } from './envoy-workload';
+import { EnvoyWorkload, envoyMaxHeapBytes, type EnvoyWorkloadOptions } from './envoy-workload';
+import { type GatewayIngressOptions, ingressAnnotations } from './ingress';
 import { type GatewayObjectContext, objectMetadata, selectorLabels } from './labels';
 import { gatewayNetworkPolicy, type GatewayNetworkPolicyOptions } from './network-policy';
 import { DEFAULT_REPLICAS, ENVOY_BOOTSTRAP_FILE, ENVOY_PORTS, envoyConfig, renderBootstrap, type EnvoyConfig } from '../envoy';
@@ -20,21 +21,7 @@ import {
   validateResource,
 } from '../spec';
 
-/** Options of the Ingress in front of the gateway. */
-export interface GatewayIngressOptions {
-  /** Host name the Ingress serves. */
-  readonly host: string;
-  /**
-   * IngressClass name.
-   * @default the cluster's default IngressClass
-   */
-  readonly className?: string;
-  /**
-   * Secret with the TLS certificate for the host.
-   * @default no TLS
-   */
-  readonly tlsSecretName?: string;
-}
+export type { GatewayIngressOptions } from './ingress';
 
 export interface AIGatewayProps extends EnvoyWorkloadOptions {
   /** The gateway spec, as in an AIGatewayResource (the design's shorthand is accepted). */
@@ -127,7 +114,7 @@ export class AIGateway extends Construct {
 
     const replicas = props.replicas ?? DEFAULT_REPLICAS;
     try {
-      this.envoy = envoyConfig(this.spec, { gatewayName: this.name, namespace, replicas });
+      this.envoy = envoyConfig(this.spec, { gatewayName: this.name, namespace, replicas, maxHeapBytes: envoyMaxHeapBytes(props.resources) });
     } catch (err) {
       // What Envoy cannot do as asked is a spec error too; name the source like validation does.
       throw err instanceof SpecValidationError ? new SpecValidationError(err.issues, props.source) : err;
@@ -202,12 +189,17 @@ export class AIGateway extends Construct {
     if (ingress) this.addIngress(ingress);
   }
 
-  /** Exposes the gateway through an Ingress and returns it. */
+  /**
+   * Exposes the gateway through an Ingress and returns it. Prefer spec.ingress: only then does the
+   * Envoy configuration know a proxy is in front (client address from X-Forwarded-For) and
+   * validation refuse upstream credentials without client authentication.
+   */
   public addIngress(options: GatewayIngressOptions): kplus.Ingress {
     if (this.ingress) throw new Error(`gateway ${this.name} already has an Ingress`);
     const backend = kplus.IngressBackend.fromService(this.service, { port: 80 });
+    const metadata = objectMetadata(this.objects, 'ingress');
     this.ingress = new kplus.Ingress(this, 'Ingress', {
-      metadata: objectMetadata(this.objects, 'ingress'),
+      metadata: { ...metadata, annotations: { ...metadata.annotations, ...ingressAnnotations(this.spec, options) } },
       ...(options.className && { className: options.className }),
       rules: [{ host: options.host, backend }],
       ...(options.tlsSecretName && {

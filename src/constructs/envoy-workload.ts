@@ -96,6 +96,16 @@ export const DEFAULT_RESOURCES: kplus.ContainerResources = {
   memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
 };
 export const DEFAULT_CONCURRENCY = 2;
+
+/**
+ * The heap Envoy's overload manager allows: 80% of the container's memory limit, leaving room for
+ * what tcmalloc does not count (thread stacks, Lua states' mmaps) before the OOM killer would act.
+ * Undefined without a memory limit (the bootstrap's default then applies).
+ */
+export function envoyMaxHeapBytes(resources: kplus.ContainerResources = DEFAULT_RESOURCES): number | undefined {
+  const limit = resources.memory?.limit;
+  return limit && Math.floor(limit.toKibibytes() * 1024 * 0.8);
+}
 export const CONFIG_DIR = ENVOY_CONFIG_DIR;
 /** Envoy writes nothing by default; a small scratch directory for extensions that expect /tmp. */
 export const SCRATCH_DIR = '/tmp';

@@ -67,7 +67,9 @@ export function routeRows(spec: CanonicalSpec): RouteRow[] {
     if (rule.header) {
       rows.push({ label: `${rule.header.name}: ${rule.header.value}`, when: `header ${rule.header.name} is "${rule.header.value}"`, target: rule.targetEndpoint, kind: 'rule' });
     } else if (rule.pathPrefix !== undefined) {
-      rows.push({ label: rule.pathPrefix, when: `path starts with ${rule.pathPrefix}`, target: rule.targetEndpoint, kind: 'rule' });
+      // Removing the prefix changes what the upstream sees: say so next to the match.
+      const when = `path starts with ${rule.pathPrefix}${rule.stripPrefix ? ', sent without it' : ''}`;
+      rows.push({ label: rule.pathPrefix, when, target: rule.targetEndpoint, kind: 'rule' });
     } else if (rule.model !== undefined) {
       rows.push({ label: `model ${rule.model}`, when: `body "model" is "${rule.model}"`, target: rule.targetEndpoint, kind: 'rule' });
     }

@@ -1,5 +1,6 @@
 import { translationIssues } from './checks';
 import { credentialsFor } from './credentials';
+import { HIDE_SERVER, overloadManager, pathAndClientAddress } from './hardening';
 import { httpFilters } from './http-filters';
 import { jwksCluster } from './jwt';
 import { localReplyConfig, upstreamFailureReplies } from './local-reply';
@@ -61,6 +62,8 @@ function httpConnectionManager(spec: Spec, options: EnvoyOptions, filters: Json[
     strip_any_host_port: true,
     generate_request_id: true,
     always_set_request_id_in_response: true,
+    ...pathAndClientAddress(spec.ingress !== undefined),
+    ...HIDE_SERVER,
     local_reply_config: localReply,
     ...(logs.length > 0 && { access_log: logs }),
     ...(tracing && { tracing }),
@@ -90,6 +93,7 @@ export function envoyConfig(spec: Spec, options: EnvoyOptions): EnvoyConfig {
     node: { id: options.gatewayName, cluster: options.gatewayName },
     ...(internal.length > 0 && { bootstrap_extensions: [INTERNAL_LISTENER_EXTENSION] }),
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: ENVOY_PORTS.admin } } },
+    overload_manager: overloadManager(options),
     static_resources: {
       listeners: [
         {

@@ -1,4 +1,5 @@
 import { credentialFilters, upstreamHttpOptions } from './credentials';
+import { upstreamIdleTimeout } from './hardening';
 import { clusterName } from './names';
 import type { Endpoint, EnvoyOptions, Json } from './types';
 import { parseUrl, secondsDuration, typed } from './util';
@@ -51,7 +52,13 @@ export function upstreamTls(host: string): Json {
   };
 }
 
-/** A DNS-resolved cluster with one address (Service name or provider host). */
+/**
+ * A DNS-resolved cluster with one address (Service name or provider host). A ClusterIP Service
+ * resolves to one host, its virtual IP, and that is deliberate: kube-proxy spreads connections
+ * over the ready pods (per connection, and upstream idle timeouts keep connections short-lived
+ * enough to rebalance). Per-pod endpoints would need a headless Service, which is the user's
+ * Service, not ours to change.
+ */
 export function dnsCluster(name: string, host: string, port: number, extra: Json = {}): Json {
   return {
     name,
@@ -83,7 +90,10 @@ export function endpointCluster(endpoint: Endpoint, options: EnvoyOptions): Json
       ...(endpoint.url && { type: 'LOGICAL_DNS' }),
       connect_timeout: secondsDuration(Math.min(5, durationSeconds(endpoint.timeout))),
       ...(address.tls && { transport_socket: upstreamTls(address.host) }),
-      ...(endpoint.credentialsRef && { typed_extension_protocol_options: upstreamHttpOptions(credentialFilters(endpoint.credentialsRef)) }),
+      typed_extension_protocol_options: upstreamHttpOptions(
+        endpoint.credentialsRef ? credentialFilters(endpoint.credentialsRef) : [],
+        upstreamIdleTimeout(endpoint),
+      ),
     },
   );
 }

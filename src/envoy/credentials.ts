@@ -77,12 +77,18 @@ export function credentialFilters(ref: CredentialsRef): Json[] {
   ];
 }
 
-/** Cluster `typed_extension_protocol_options` with these upstream filters (HTTP/1.1 upstream). */
-export function upstreamHttpOptions(filters: Json[]): Json {
+/**
+ * Cluster `typed_extension_protocol_options` (HTTP/1.1 upstream): the idle timeout of upstream
+ * connections and, when there are any, these upstream filters.
+ */
+export function upstreamHttpOptions(filters: Json[], idleTimeout: string): Json {
   return {
     'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typed(HTTP_PROTOCOL_OPTIONS, {
+      common_http_protocol_options: { idle_timeout: idleTimeout },
       explicit_http_config: { http_protocol_options: {} },
-      http_filters: [...filters, { name: 'envoy.filters.http.upstream_codec', typed_config: typed(UPSTREAM_CODEC) }],
+      ...(filters.length > 0 && {
+        http_filters: [...filters, { name: 'envoy.filters.http.upstream_codec', typed_config: typed(UPSTREAM_CODEC) }],
+      }),
     }),
   };
 }

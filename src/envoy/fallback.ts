@@ -1,4 +1,5 @@
 import { upstreamAddress } from './clusters';
+import { HIDE_SERVER, ROUTER_FILTER } from './hardening';
 import { clusterName, ENDPOINT_HEADER, fallbackClusterName, internalListenerName, viaClusterName } from './names';
 import type { Endpoint, EnvoyOptions, Json, Spec } from './types';
 import { protoDuration, secondsDuration, setHeader, typed } from './util';
@@ -32,7 +33,6 @@ export const OUTLIER_DETECTION: Json = {
 };
 
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ROUTER = 'envoy.extensions.filters.http.router.v3.Router';
 const INTERNAL_LISTENER = 'envoy.extensions.bootstrap.internal_listener.v3.InternalListener';
 
 export const hasFallbacks = (endpoint: Endpoint) => endpoint.fallbackEndpoints.length > 0;
@@ -92,7 +92,8 @@ export function internalListener(endpoint: Endpoint, options: EnvoyOptions, loca
                   },
                 ],
               },
-              http_filters: [{ name: 'envoy.filters.http.router', typed_config: typed(ROUTER) }],
+              http_filters: [ROUTER_FILTER],
+              ...HIDE_SERVER,
               request_timeout: '0s',
               stream_idle_timeout: secondsDuration(Math.max(300, durationSeconds(endpoint.timeout))),
               // Request ids and forwarding headers were set by the public listener.

@@ -1,10 +1,8 @@
+import { ROUTER_FILTER } from './hardening';
 import { jwtFilter } from './jwt';
 import { apiKeyAuthFilter, bodyRoutingFilter, cacheFilter, promptFilter, usageFilter, type LuaFilter } from './lua';
 import { rateLimitFilter } from './rate-limit';
 import type { EnvoyOptions, Json, SecretFile, Spec } from './types';
-import { typed } from './util';
-
-const ROUTER = 'envoy.extensions.filters.http.router.v3.Router';
 
 /** The public listener's HTTP filters and the Secret files their Lua parts need. */
 export interface FilterChain {
@@ -50,7 +48,7 @@ export function httpFilters(spec: Spec, options: EnvoyOptions): FilterChain {
       filters.push(step);
     }
   }
-  filters.push({ name: 'envoy.filters.http.router', typed_config: typed(ROUTER) });
+  filters.push(ROUTER_FILTER);
   return { filters, secretFiles };
 }
 

@@ -23,7 +23,10 @@ export const ACCESS_LOG_FORMAT: Json = {
   status: '%RESPONSE_CODE%',
   response_flags: '%RESPONSE_FLAGS%',
   duration_ms: '%DURATION%',
-  upstream_service_time_ms: '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%',
+  // Built-ins, not the x-envoy-upstream-service-time header: the router no longer adds it.
+  upstream_service_time_ms: '%COMMON_DURATION(US_TX_BEG:US_RX_BEG:ms)%',
+  response_duration_ms: '%RESPONSE_DURATION%',
+  upstream_attempts: '%UPSTREAM_REQUEST_ATTEMPT_COUNT%',
   bytes_received: '%BYTES_RECEIVED%',
   bytes_sent: '%BYTES_SENT%',
   upstream_cluster: '%UPSTREAM_CLUSTER%',

@@ -43,9 +43,10 @@ function routeTimeout(reachable: Endpoint[]): string {
 }
 
 /**
- * Path rewrite: a Path rule's prefix is removed, and an external URL's path is put in front
- * (`basePath`; "" when an internal listener adds it, or there is none). "/openai/v1/chat" with
- * rule "/openai" and url "https://host/api" becomes "/api/v1/chat".
+ * Path rewrite: the prefix of a Path rule with stripPrefix is removed (never by default: rule
+ * "/v1/chat" must reach vLLM as "/v1/chat/completions"), and an external URL's path is put in
+ * front (`basePath`; "" when an internal listener adds it, or there is none). "/openai/v1/chat"
+ * with a stripPrefix rule "/openai" and url "https://host/api" becomes "/api/v1/chat".
  */
 function pathRewrite(basePath: string, matchedPrefix?: string): Json {
   const prefix = matchedPrefix?.replace(/\/+$/, '') ?? '';
@@ -170,7 +171,7 @@ export function routesFor(spec: Spec, options: EnvoyOptions): Json {
     routes.push({ name: 'weighted', match: { prefix: '/' }, route: weightedRoute(spec, options) });
   } else {
     routing.rules.forEach((rule, i) => {
-      routes.push(endpointRoute(`rule-${i}`, ruleMatch(rule), byName.get(rule.targetEndpoint)!, spec, options, rule.pathPrefix));
+      routes.push(endpointRoute(`rule-${i}`, ruleMatch(rule), byName.get(rule.targetEndpoint)!, spec, options, rule.stripPrefix ? rule.pathPrefix : undefined));
     });
     if (routing.strategy === 'RequestBody') routes.push(...endpointModelRoutes(spec, options));
     if (routing.defaultTargetEndpoint !== undefined) {

@@ -13,6 +13,12 @@ export interface EnvoyOptions {
    * @default 2
    */
   readonly replicas?: number;
+  /**
+   * Heap the overload manager lets Envoy use before it frees memory and refuses new requests: a
+   * little below the container's memory limit.
+   * @default DEFAULT_MAX_HEAP_BYTES (80% of the default 512 MiB limit)
+   */
+  readonly maxHeapBytes?: number;
 }
 
 /** A key of a Secret the Envoy container must see as a file (credentials never enter the config). */

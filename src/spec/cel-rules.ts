@@ -1,3 +1,5 @@
+import { ANNOTATION_KEY } from './primitives';
+
 /**
  * CEL rules the API server evaluates (x-kubernetes-validations), so a bad custom resource applied
  * with kubectl is rejected server-side too. They restate the cross-field checks of semantic.ts
@@ -14,6 +16,8 @@ export interface CelRule {
 }
 
 const endpointExists = (expr: string) => `self.endpoints.exists(e, e.name == ${expr})`;
+
+const allowsOpenRelay = "has(self.authentication) && (self.authentication.type != 'None' || (has(self.authentication.allowUnauthenticatedUpstreamCredentials) && self.authentication.allowUnauthenticatedUpstreamCredentials))";
 
 export const SPEC_RULES: CelRule[] = [
   {
@@ -37,6 +41,11 @@ export const SPEC_RULES: CelRule[] = [
     message: 'every endpoints[].fallbackEndpoints entry must name another endpoint',
     fieldPath: '.endpoints',
   },
+  {
+    rule: `!has(self.ingress) || !self.endpoints.exists(e, has(e.credentialsRef)) || (${allowsOpenRelay})`,
+    message: 'an Ingress in front of endpoints with credentialsRef needs authentication type APIKey or JWT, or authentication.allowUnauthenticatedUpstreamCredentials: true',
+    fieldPath: '.ingress',
+  },
 ];
 
 export const ENDPOINTS_RULES: CelRule[] = [
@@ -53,7 +62,7 @@ export const ENDPOINT_RULES: CelRule[] = [
 
 export const RULE_RULES: CelRule[] = [
   {
-    rule: 'has(self.defaultTargetEndpoint) ? !has(self.targetEndpoint) && !has(self.match) && !has(self.header) && !has(self.pathPrefix) && !has(self.model) && !has(self.weight) : has(self.targetEndpoint)',
+    rule: 'has(self.defaultTargetEndpoint) ? !has(self.targetEndpoint) && !has(self.match) && !has(self.header) && !has(self.pathPrefix) && !has(self.model) && !has(self.weight) && !has(self.stripPrefix) : has(self.targetEndpoint)',
     message: 'a rule needs targetEndpoint, or is a lone defaultTargetEndpoint',
   },
   {
@@ -69,6 +78,11 @@ export const ROUTING_RULES: CelRule[] = [
     fieldPath: '.rules',
   },
   {
+    rule: "self.strategy == 'Path' || !has(self.rules) || self.rules.all(r, !has(r.stripPrefix))",
+    message: 'stripPrefix is only used by strategy Path',
+    fieldPath: '.rules',
+  },
+  {
     rule: "self.strategy != 'Weighted' || (has(self.rules) && size(self.rules) > 0 && !has(self.defaultTargetEndpoint))",
     message: 'strategy Weighted needs weighted rules and takes no defaultTargetEndpoint',
   },
@@ -79,6 +93,12 @@ export const AUTHENTICATION_RULES: CelRule[] = [
   { rule: "self.type != 'JWT' || has(self.jwtSpec)", message: 'jwtSpec is required for type JWT', fieldPath: '.jwtSpec', reason: 'FieldValueRequired' },
   { rule: "self.type == 'APIKey' || !has(self.apiKeyRef)", message: 'apiKeyRef is only used with type APIKey', fieldPath: '.apiKeyRef', reason: 'FieldValueForbidden' },
   { rule: "self.type == 'JWT' || !has(self.jwtSpec)", message: 'jwtSpec is only used with type JWT', fieldPath: '.jwtSpec', reason: 'FieldValueForbidden' },
+  {
+    rule: "self.type == 'None' || !has(self.allowUnauthenticatedUpstreamCredentials)",
+    message: 'allowUnauthenticatedUpstreamCredentials is only used with type None',
+    fieldPath: '.allowUnauthenticatedUpstreamCredentials',
+    reason: 'FieldValueForbidden',
+  },
 ];
 
 export const PROMPT_RULES: CelRule[] = [
@@ -96,6 +116,15 @@ export const PROMPT_RULES: CelRule[] = [
     rule: '!has(self.templates) || self.templates.all(k, k.matches(\'^[A-Za-z0-9][-_A-Za-z0-9]*$\'))',
     message: "template names use letters, digits, '-' and '_'",
     fieldPath: '.templates',
+  },
+];
+
+export const INGRESS_RULES: CelRule[] = [
+  {
+    // The CEL string literal needs each regex backslash doubled.
+    rule: `!has(self.annotations) || self.annotations.all(k, k.matches('${ANNOTATION_KEY.source.replace(/\\/g, '\\\\')}'))`,
+    message: 'annotation keys are an optional DNS subdomain and "/", then a name of at most 63 letters, digits, \'-\', \'_\' or \'.\'',
+    fieldPath: '.annotations',
   },
 ];
 

@@ -99,7 +99,7 @@ export const endpointSchema = z
       .array(dnsLabel())
       .max(8)
       .optional()
-      .describe("Names of other endpoints that take this endpoint's requests, in order, while it has no healthy upstream (priority failover)."),
+      .describe('Names of other endpoints that take this endpoint\'s requests, in order, while it has no healthy upstream (priority failover). A fallback gets the request as the client sent it (only Host, URL base path and credential change), so it must speak the same API (provider Anthropic: Anthropic Messages; AzureOpenAI: Azure OpenAI; any other or none: OpenAI-compatible) and serve every model of this endpoint (its models, or its name when models is not set); give members URLs at the same API level (e.g. https://api.openai.com, not .../v1, next to an in-cluster server that serves /v1/...).'),
   })
   .describe('An upstream AI/LLM service: an in-cluster Service (serviceRef) or an external provider (url).')
   .meta(validations(ENDPOINT_RULES));

@@ -16,6 +16,8 @@ export interface CanonicalRule {
   readonly targetEndpoint: string;
   readonly header?: { readonly name: string; readonly value: string };
   readonly pathPrefix?: string;
+  /** Set (true or false) on every rule of strategy Path. */
+  readonly stripPrefix?: boolean;
   readonly model?: string;
   readonly weight?: number;
 }
@@ -120,6 +122,7 @@ function canonicalRouting(spec: ParsedSpec): CanonicalSpec['modelRouting'] {
       ...(rule.model !== undefined && { model: rule.model }),
       ...(rule.weight !== undefined && { weight: rule.weight }),
       ...fromShorthand,
+      ...(routing.strategy === 'Path' && { stripPrefix: rule.stripPrefix ?? false }),
     });
   }
   return {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AUTHENTICATION_RULES, PROMPT_RULES, validations } from './cel-rules';
+import { AUTHENTICATION_RULES, INGRESS_RULES, PROMPT_RULES, validations } from './cel-rules';
 import { DEFAULTS } from './defaults';
-import { dnsLabel, dnsSubdomain, headerName, secretKeyRef } from './primitives';
+import { annotations, dnsLabel, dnsSubdomain, headerName, secretKeyRef } from './primitives';
 
 export const AUTH_TYPES = ['APIKey', 'JWT', 'None'] as const;
 export const MODIFICATION_TYPES = ['Prefix', 'Suffix', 'Replace', 'Transform'] as const;
@@ -30,6 +30,12 @@ export const authenticationSchema = z
       .optional()
       .describe('Secret key whose value lists the API keys clients may use, one per line. Required for type APIKey.'),
     jwtSpec: jwtSpecSchema.optional(),
+    allowUnauthenticatedUpstreamCredentials: z
+      .boolean()
+      .optional()
+      .describe(
+        'Type None only: allow an ingress in front of endpoints with credentialsRef, i.e. let every caller that reaches the Ingress use the organisation\'s provider keys. Set it only when something in front of the Ingress (an authenticating proxy, a private network) decides who may call. @default false: refused',
+      ),
   })
   .describe('How clients authenticate to the gateway.')
   .meta(validations(AUTHENTICATION_RULES));
@@ -114,5 +120,13 @@ export const ingressSchema = z
     host: dnsSubdomain().describe('Host name the Ingress serves.'),
     className: dnsLabel().optional().describe('IngressClass that serves the Ingress, e.g. "nginx". @default the cluster default'),
     tlsSecretName: dnsSubdomain().optional().describe('TLS Secret for the host. @default no TLS'),
+    annotations: annotations
+      .optional()
+      .describe(
+        'Annotations of the Ingress; they win over the ones the gateway sets. With className nginx or none (the cluster default, often ingress-nginx; other controllers ignore these keys) the gateway sets the nginx.ingress.kubernetes.io/ annotations streaming needs: proxy-read-timeout and proxy-send-timeout of the longest endpoint timeout (at least 60 s), proxy-body-size 8m, proxy-buffering and proxy-request-buffering off. @default those',
+      ),
   })
-  .describe('Expose the gateway outside the cluster through an Ingress in front of its Service. @default no Ingress');
+  .describe(
+    'Expose the gateway outside the cluster through an Ingress in front of its Service. Envoy then takes the client address from the last X-Forwarded-For entry (the one the ingress controller adds). @default no Ingress',
+  )
+  .meta(validations(INGRESS_RULES));

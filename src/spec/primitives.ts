@@ -13,6 +13,10 @@ export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A non-negative decimal number written out, e.g. "0.00003" (no exponent, no sign). */
 export const DECIMAL = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+/** Kubernetes annotation (or label) key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters. */
+export const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+export const ANNOTATION_KEY_MESSAGE =
+  'must be a Kubernetes annotation key: an optional DNS subdomain and "/", then a name of at most 63 letters, digits, \'-\', \'_\' or \'.\' that starts and ends with a letter or digit';
 /** A Secret data key: what Kubernetes allows as a key of `data`. */
 export const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
@@ -102,3 +106,13 @@ export function durationSeconds(text: string): number {
   // Sums of decimal parts pick up float noise (0.1s + 0.2s); Envoy takes nanoseconds at most.
   return Math.round(seconds * 1e9) / 1e9;
 }
+
+/** True for a key Kubernetes accepts on metadata.annotations (the prefix is at most 253 characters). */
+export const isAnnotationKey = (key: string): boolean => ANNOTATION_KEY.test(key) && key.lastIndexOf('/') <= 253;
+
+/** metadata.annotations as Kubernetes accepts them (all values together at most 256 KiB). */
+export const annotations = z
+  .record(z.string().max(317).refine(isAnnotationKey, { message: ANNOTATION_KEY_MESSAGE }), z.string().max(65536))
+  .refine((all) => Object.entries(all).reduce((n, [k, v]) => n + k.length + v.length, 0) <= 262144, {
+    message: 'must be at most 256 KiB in total (keys and values), the Kubernetes limit',
+  });

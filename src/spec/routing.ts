@@ -36,7 +36,13 @@ export const routingRuleSchema = z
       .max(1024)
       .regex(PATH_PREFIX, { message: 'must start with "/" and contain no whitespace, "?" or "#"' })
       .optional()
-      .describe('Path prefix that selects the target endpoint (strategy Path).'),
+      .describe('Path prefix that selects the target endpoint (strategy Path). The request keeps its path unless stripPrefix is true.'),
+    stripPrefix: z
+      .boolean()
+      .optional()
+      .describe(
+        'Strategy Path: remove the matched prefix (pathPrefix or match) before forwarding, e.g. rule "/openai" sends "/openai/v1/chat/completions" upstream as "/v1/chat/completions". Only for prefixes that are not part of the upstream API. @default false: the path is forwarded as sent',
+      ),
     model: z
       .string()
       .min(1)

@@ -9,7 +9,7 @@ const MATCHER_FIELD: Record<RoutingStrategy, keyof RuleMatcher | 'weight'> = {
   Weighted: 'weight',
 };
 
-const RULE_FIELDS = ['match', 'header', 'pathPrefix', 'model', 'weight', 'targetEndpoint', 'defaultTargetEndpoint'];
+const RULE_FIELDS = ['match', 'header', 'pathPrefix', 'model', 'weight', 'stripPrefix', 'targetEndpoint', 'defaultTargetEndpoint'];
 const MATCHERS = ['match', 'header', 'pathPrefix', 'model', 'weight'];
 
 function matcherKey(m: RuleMatcher): string {
@@ -61,6 +61,9 @@ export function routingIssues(spec: Rec, endpointCount: number, { reported, name
       checkTarget([...at, 'targetEndpoint'], rule.targetEndpoint);
     }
     if (strategy === undefined) return;
+    if (rule.stripPrefix !== undefined && strategy !== 'Path') {
+      issues.push({ path: [...at, 'stripPrefix'], message: `is only used by strategy Path (strategy is ${strategy})` });
+    }
     const key = ruleKey(rule, at, strategy, given, reported, issues);
     if (key === undefined) return;
     const earlier = seen.get(key);

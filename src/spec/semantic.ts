@@ -1,7 +1,8 @@
 import { AUTH_TYPES, MODIFICATION_TYPES } from './policies';
 import { secretKind, stringsIn } from './secrets';
+import { fallbackCompatibilityIssues } from './semantic-fallback';
 import { routingIssues } from './semantic-routing';
-import { type CheckContext, isRecord, notAnEndpoint, oneOf, type Path, q, type Rec, type SpecIssue } from './semantic-context';
+import { type CheckContext, isRecord, list, notAnEndpoint, oneOf, type Path, q, type Rec, type SpecIssue } from './semantic-context';
 import { parseTemplate } from './templates';
 
 export type { SpecIssue } from './semantic-context';
@@ -18,8 +19,10 @@ export function semanticIssues(spec: unknown, reported: (path: Path) => boolean 
   const ctx: CheckContext = { reported, names, namesComplete: names.length === usable.length };
   return [
     ...endpointIssues(endpoints, ctx),
+    ...fallbackCompatibilityIssues(endpoints, ctx),
     ...routingIssues(spec, endpoints.length, ctx),
     ...authenticationIssues(spec, ctx),
+    ...openRelayIssues(spec, endpoints, ctx),
     ...promptIssues(spec, ctx),
     ...plaintextSecretIssues(spec),
   ];
@@ -81,7 +84,33 @@ function authenticationIssues(spec: Rec, { reported }: CheckContext): SpecIssue[
   if (type !== 'JWT' && auth.jwtSpec !== undefined) {
     issues.push({ path: [...at, 'jwtSpec'], message: `is only used with type JWT (type is ${type})` });
   }
+  if (type !== 'None' && auth.allowUnauthenticatedUpstreamCredentials !== undefined) {
+    issues.push({ path: [...at, 'allowUnauthenticatedUpstreamCredentials'], message: `is only used with type None (type is ${type})` });
+  }
   return issues;
+}
+
+/**
+ * An Ingress, no client authentication and upstream keys: anyone who reaches the Ingress spends
+ * the organisation's provider keys. Refused unless allowUnauthenticatedUpstreamCredentials says
+ * that something in front of the Ingress decides who may call.
+ */
+function openRelayIssues(spec: Rec, endpoints: unknown[], { reported }: CheckContext): SpecIssue[] {
+  const ingress = spec.ingress;
+  if (!isRecord(ingress) || reported(['authentication'])) return [];
+  const auth = isRecord(spec.authentication) ? spec.authentication : {};
+  if ((auth.type ?? 'None') !== 'None' || auth.allowUnauthenticatedUpstreamCredentials === true) return [];
+  const keyed = endpoints.filter((e): e is Rec => isRecord(e) && e.credentialsRef !== undefined).map((e) => String(e.name));
+  if (keyed.length === 0) return [];
+  const host = typeof ingress.host === 'string' && !reported(['ingress', 'host']) ? ingress.host : 'the Ingress';
+  return [
+    {
+      path: ['ingress'],
+      message:
+        `would let anyone who can reach ${host} use the provider keys of ${list(keyed)} (credentialsRef): authentication.type is None; ` +
+        'set authentication.type APIKey or JWT, or authentication.allowUnauthenticatedUpstreamCredentials: true if something in front of the Ingress authenticates callers',
+    },
+  ];
 }
 
 function promptIssues(spec: Rec, { reported }: CheckContext): SpecIssue[] {

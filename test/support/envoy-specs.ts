@@ -40,8 +40,8 @@ export const SPECS = {
     modelRouting: {
       strategy: 'Path',
       rules: [
-        { match: '/openai', targetEndpoint: 'openai' },
-        { pathPrefix: '/local/', targetEndpoint: 'local' },
+        { match: '/openai', targetEndpoint: 'openai', stripPrefix: true },
+        { pathPrefix: '/local/', targetEndpoint: 'local', stripPrefix: true },
         { pathPrefix: '/v1/embeddings', targetEndpoint: 'embed' },
       ],
     },
@@ -91,19 +91,22 @@ export const SPECS = {
         url: 'https://api.openai.com/v1',
         provider: 'OpenAI',
         credentialsRef: { name: 'openai-key', key: 'api-key' },
-        fallbackEndpoints: ['azure', 'local'],
+        models: ['gpt-4o'],
+        fallbackEndpoints: ['proxy', 'local'],
         retries: { attempts: 2, perTryTimeout: '20s' },
       },
       {
-        name: 'azure',
-        url: 'https://my.openai.azure.com/openai/deployments/gpt-4o',
-        provider: 'AzureOpenAI',
-        credentialsRef: { name: 'azure-key', key: 'key' },
+        // An OpenAI-compatible proxy (e.g. LiteLLM) with its own key header and a deeper API path.
+        name: 'proxy',
+        url: 'https://llm-proxy.example.com/openai/v1',
+        provider: 'OpenAI',
+        models: ['gpt-4o'],
+        credentialsRef: { name: 'proxy-key', key: 'key', header: 'x-proxy-key' },
         timeout: '90s',
       },
-      svc('local'),
-      svc('vllm-a', { fallbackEndpoints: ['vllm-b'] }),
-      svc('vllm-b'),
+      svc('local', { models: ['gpt-4o'] }),
+      svc('vllm-a', { models: ['llama'], fallbackEndpoints: ['vllm-b'] }),
+      svc('vllm-b', { models: ['llama'] }),
     ],
     modelRouting: {
       strategy: 'Header',
@@ -114,18 +117,18 @@ export const SPECS = {
   pathFallback: {
     gatewayClassName: 'envoy',
     endpoints: [
-      { name: 'openai', url: 'https://api.openai.com/v1', credentialsRef: { name: 'openai-key', key: 'api-key' }, fallbackEndpoints: ['local'] },
-      svc('local'),
+      { name: 'openai', url: 'https://api.openai.com/v1', credentialsRef: { name: 'openai-key', key: 'api-key' }, models: ['gpt-4o'], fallbackEndpoints: ['local'] },
+      svc('local', { models: ['gpt-4o'] }),
     ],
-    modelRouting: { strategy: 'Path', rules: [{ pathPrefix: '/openai', targetEndpoint: 'openai' }, { pathPrefix: '/local', targetEndpoint: 'local' }] },
+    modelRouting: { strategy: 'Path', rules: [{ pathPrefix: '/openai', targetEndpoint: 'openai', stripPrefix: true }, { pathPrefix: '/local', targetEndpoint: 'local', stripPrefix: true }] },
   },
   weightedMixed: {
     gatewayClassName: 'envoy',
     endpoints: [
       { name: 'openai', url: 'https://api.openai.com/v1', credentialsRef: { name: 'openai-key', key: 'api-key' } },
       { name: 'azure', url: 'https://my.openai.azure.com/openai/deployments/gpt-4o', provider: 'AzureOpenAI', credentialsRef: { name: 'azure-key', key: 'key' } },
-      svc('local', { fallbackEndpoints: ['spare'] }),
-      svc('spare'),
+      svc('local', { models: ['llama'], fallbackEndpoints: ['spare'] }),
+      svc('spare', { models: ['llama'] }),
     ],
     modelRouting: {
       strategy: 'Weighted',
@@ -162,8 +165,8 @@ export const SPECS = {
   everything: {
     gatewayClassName: 'envoy',
     endpoints: [
-      { name: 'openai', url: 'https://api.openai.com/v1', credentialsRef: { name: 'openai-key', key: 'api-key' }, fallbackEndpoints: ['openai-backup'] },
-      { name: 'openai-backup', url: 'https://backup.example.com/v1', credentialsRef: { name: 'openai-key', key: 'api-key' } },
+      { name: 'openai', url: 'https://api.openai.com/v1', credentialsRef: { name: 'openai-key', key: 'api-key' }, models: ['gpt-4o'], fallbackEndpoints: ['openai-backup'] },
+      { name: 'openai-backup', url: 'https://backup.example.com/v1', credentialsRef: { name: 'openai-key', key: 'api-key' }, models: ['gpt-4o'] },
       svc('llama', { models: ['llama-3'] }),
     ],
     modelRouting: { strategy: 'RequestBody', rules: [{ model: 'gpt-4o', targetEndpoint: 'openai' }] },

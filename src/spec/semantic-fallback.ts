@@ -1,0 +1,71 @@
+import { type CheckContext, isRecord, list, q, type Rec, type SpecIssue } from './semantic-context';
+
+/**
+ * The request API an endpoint speaks, by provider (case-insensitive, as credentialsRef's default
+ * header is chosen): Anthropic's Messages API, Azure OpenAI (the deployment in the URL path, an
+ * api-version query), or the OpenAI API that OpenAI, vLLM, TGI and other OpenAI-compatible
+ * servers speak (also when no provider is given).
+ */
+export function requestApi(provider: string | undefined): string {
+  switch ((provider ?? '').toLowerCase()) {
+    case 'anthropic':
+      return 'Anthropic Messages API';
+    case 'azureopenai':
+      return 'Azure OpenAI API';
+    default:
+      return 'OpenAI-compatible API';
+  }
+}
+
+/** The model names an endpoint serves, with the default of `models` (the endpoint's name). */
+const servedModels = (endpoint: Rec): string[] =>
+  Array.isArray(endpoint.models) && endpoint.models.length > 0 ? endpoint.models.filter((m): m is string => typeof m === 'string') : [String(endpoint.name)];
+
+const providerText = (endpoint: Rec) => (typeof endpoint.provider === 'string' ? `provider ${endpoint.provider}` : 'no provider');
+
+/**
+ * A fallback takes its endpoint's requests as the client sent them: the gateway rewrites Host,
+ * base path and credential per member, never the API or the body's "model" (translation between
+ * providers is not implemented). So every fallback must speak the endpoint's request API and
+ * serve every model the endpoint serves (its `models`, or its name when `models` is not set).
+ */
+export function fallbackCompatibilityIssues(endpoints: unknown[], { reported }: CheckContext): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  const byName = new Map<string, { endpoint: Rec; index: number }>();
+  endpoints.forEach((e, index) => {
+    if (isRecord(e) && typeof e.name === 'string' && !byName.has(e.name)) byName.set(e.name, { endpoint: e, index });
+  });
+  // Provider and models must be trustworthy on both sides, or there is nothing to compare.
+  const usable = (index: number) => !reported(['endpoints', index, 'provider']) && !reported(['endpoints', index, 'models']);
+  endpoints.forEach((endpoint, i) => {
+    if (!isRecord(endpoint) || !Array.isArray(endpoint.fallbackEndpoints) || !usable(i)) return;
+    endpoint.fallbackEndpoints.forEach((name, j) => {
+      const path = ['endpoints', i, 'fallbackEndpoints', j];
+      const target = typeof name === 'string' && name !== endpoint.name ? byName.get(name) : undefined;
+      if (!target || reported(path) || !usable(target.index)) return;
+      const message = incompatibility(endpoint, target.endpoint);
+      if (message) issues.push({ path, message });
+    });
+  });
+  return issues;
+}
+
+function incompatibility(primary: Rec, fallback: Rec): string | undefined {
+  const api = requestApi(primary.provider as string | undefined);
+  const fallbackApi = requestApi(fallback.provider as string | undefined);
+  const who = `${q(fallback.name)} (${providerText(fallback)})`;
+  const whose = `${q(primary.name)} (${providerText(primary)})`;
+  if (api !== fallbackApi) {
+    return (
+      `${who} cannot take requests of ${whose}: it speaks the ${fallbackApi}, not the ${api}, and the gateway sends a request's ` +
+      'path and body on unchanged (no translation between provider APIs yet); use fallbacks that speak the same API'
+    );
+  }
+  const missing = servedModels(primary).filter((m) => !servedModels(fallback).includes(m));
+  if (missing.length === 0) return undefined;
+  const defaulted = (e: Rec) => (Array.isArray(e.models) && e.models.length > 0 ? '' : ' (models not set: the endpoint name)');
+  return (
+    `${who} cannot take requests of ${whose}: it serves ${list(servedModels(fallback))}${defaulted(fallback)}, not ${list(missing)}${defaulted(primary)}, ` +
+    'and the request\'s "model" is sent on unchanged; list every model of the endpoint in the fallback\'s models'
+  );
+}
