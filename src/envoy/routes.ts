@@ -51,7 +51,9 @@ function routeTimeout(reachable: Endpoint[]): string {
 function pathRewrite(basePath: string, matchedPrefix?: string): Json {
   const prefix = matchedPrefix?.replace(/\/+$/, '') ?? '';
   if (prefix !== '') return { regex_rewrite: { pattern: { regex: `^${re2Escape(prefix)}/*` }, substitution: `${basePath}/` } };
-  return basePath ? { prefix_rewrite: `${basePath}/` } : {};
+  // Prepend, whatever the route matched: prefix_rewrite would replace a Path rule's prefix
+  // ("/ext/v1/chat" with rule "/ext" became "/api//v1/chat").
+  return basePath ? { regex_rewrite: { pattern: { regex: '^/' }, substitution: `${basePath}/` } } : {};
 }
 
 function re2Escape(text: string): string {

@@ -178,8 +178,8 @@ describe('credentialsRef: a missing provider key in a fallback group (internal l
     const objects = gatewayObjects({
       gatewayClassName: 'envoy',
       endpoints: [
-        { name: 'provider', provider: 'OpenAI', url: 'https://api.openai.com', credentialsRef: { name: 'provider-key', key: 'api-key' }, fallbackEndpoints: ['backup'] },
-        { name: 'backup', provider: 'OpenAI', url: 'https://backup.example.com', credentialsRef: { name: 'backup-key', key: 'api-key' } },
+        { name: 'provider', provider: 'OpenAI', url: 'https://api.openai.com', models: ['gpt-4o'], credentialsRef: { name: 'provider-key', key: 'api-key' }, fallbackEndpoints: ['backup'] },
+        { name: 'backup', provider: 'OpenAI', url: 'https://backup.example.com', models: ['gpt-4o'], credentialsRef: { name: 'backup-key', key: 'api-key' } },
       ],
       modelRouting: { strategy: 'Header', rules: [{ match: 'X-AI-Model: backup', targetEndpoint: 'backup' }], defaultTargetEndpoint: 'provider' },
     });

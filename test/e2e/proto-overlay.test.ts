@@ -7,6 +7,10 @@ import { checkEnvoyBootstrap, DEFAULT_OVERLAY_FIELDS, sampleBootstrap, UPSTREAM_
 import { catalogueGateways, matrixGateways } from '../support/feature-matrix';
 import { mapConcurrent, PINNED_ENVOY_VERSION, podBootstrap, podsOf, validateBootstrap, type ValidateResult } from '../support/real-envoy';
 
+import { mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+
 type Json = any;
 
 const hcm = (b: Json) => b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
@@ -38,6 +42,35 @@ const UNREACHABLE = ['envoy.config.core.v3.KeyValue.key', 'envoy.config.core.v3.
 /** How to use each overlay field in the sample bootstrap. */
 const USE_OVERLAY: Record<string, (b: Json) => void> = {
   'envoy.extensions.filters.http.lua.v3.Lua.clear_route_cache': (b) => (luaFilter(b).clear_route_cache = false),
+  'envoy.extensions.http.injected_credentials.generic.v3.Generic.header_value_prefix': (b) => {
+    // The generic credential reads a file-based SDS secret, which must exist for validate mode.
+    const dir = mkdtempSync(join(tmpdir(), 'aigate-overlay-'));
+    writeFileSync(join(dir, 'key'), 'k');
+    const sds = join(dir, 'sds.json');
+    writeFileSync(sds, JSON.stringify({ resources: [{ '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', name: 'k', generic_secret: { secret: { filename: join(dir, 'key') } } }] }));
+    const typed = (type: string, value: Json = {}) => ({ '@type': `type.googleapis.com/${type}`, ...value });
+    cluster(b).typed_extension_protocol_options = {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typed('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', {
+        explicit_http_config: { http_protocol_options: {} },
+        http_filters: [
+          {
+            name: 'envoy.filters.http.credential_injector',
+            typed_config: typed('envoy.extensions.filters.http.credential_injector.v3.CredentialInjector', {
+              credential: {
+                name: 'envoy.http.injected_credentials.generic',
+                typed_config: typed('envoy.extensions.http.injected_credentials.generic.v3.Generic', {
+                  credential: { name: 'k', sds_config: { path_config_source: { path: sds }, resource_api_version: 'V3' } },
+                  header: 'Authorization',
+                  header_value_prefix: 'Bearer ',
+                }),
+              },
+            }),
+          },
+          { name: 'envoy.filters.http.upstream_codec', typed_config: typed('envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec') },
+        ],
+      }),
+    };
+  },
 };
 
 /** The sample bootstrap with `use` applied (none: as it is). */

@@ -71,9 +71,10 @@ describe('real Envoy: Path routing', () => {
         modelRouting: {
           strategy: 'Path',
           rules: [
-            { match: '/openai', targetEndpoint: 'openai' },
-            { pathPrefix: '/anthropic/', targetEndpoint: 'anthropic' },
-            { match: '/ext', targetEndpoint: 'external' },
+            { match: '/openai', targetEndpoint: 'openai', stripPrefix: true },
+            { pathPrefix: '/anthropic/', targetEndpoint: 'anthropic', stripPrefix: true },
+            { match: '/ext', targetEndpoint: 'external', stripPrefix: true },
+            { pathPrefix: '/keep', targetEndpoint: 'external' },
           ],
         },
       },
@@ -98,6 +99,11 @@ describe('real Envoy: Path routing', () => {
     const seen = traffic.mocks.external.requests[0];
     expect(seen.path).toBe('/api/base/v1/chat/completions');
     expect(seen.headers.host).toBe('llm.example.com');
+  });
+
+  it('a rule without stripPrefix keeps its prefix, after the base path (no doubled slash)', async () => {
+    expect((await send(`${traffic.gateway.url}/keep/v1/chat/completions`, chatBody('m'))).status).toBe(200);
+    expect(traffic.mocks.external.requests[0].path).toBe('/api/base/keep/v1/chat/completions');
   });
 
   it('fails with a JSON 404 naming the path without its query for an unknown path (and a prefix matches whole segments only)', async () => {

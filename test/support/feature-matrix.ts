@@ -128,10 +128,12 @@ function endpointsOf(row: FeatureRow): Endpoint[] {
   // Without modelRouting the spec allows one routed endpoint only.
   const routed = row.routing === 'None' ? [primary] : [primary, secondary];
   if (row.fallback === 'off') return routed;
+  // A fallback must speak the primary's API and serve its models (an OpenAI-compatible spare).
+  const models = primary.models ?? [primary.name];
   const spare: Endpoint =
     row.fallback === 'external'
-      ? { name: 'spare', url: 'https://backup.example.com:8443/v1', credentialsRef: { name: 'backup-key', key: 'token', header: 'X-Backup-Key', prefix: 'Key ' }, timeout: '45s' }
-      : { name: 'spare', serviceRef: { name: 'spare-svc' }, retries: { attempts: 1, perTryTimeout: '10s' } };
+      ? { name: 'spare', url: 'https://backup.example.com:8443/v1', models, credentialsRef: { name: 'backup-key', key: 'token', header: 'X-Backup-Key', prefix: 'Key ' }, timeout: '45s' }
+      : { name: 'spare', serviceRef: { name: 'spare-svc' }, models, retries: { attempts: 1, perTryTimeout: '10s' } };
   return [{ ...routed[0], fallbackEndpoints: ['spare'] }, ...routed.slice(1), spare];
 }
 
@@ -193,6 +195,11 @@ export function configOf(row: FeatureRow): { spec: AIGatewaySpecInput; props: Pa
     },
     ...(row.ingress === 'on' && { ingress: { host: 'ai.example.com', className: 'nginx', tlsSecretName: 'ai-tls' } }),
   };
+  // Provider keys behind an Ingress without client authentication need the explicit opt-in.
+  const usesCredentials = spec.endpoints.some((e) => e.credentialsRef);
+  if (row.auth === 'None' && row.ingress === 'on' && usesCredentials) {
+    spec.authentication = { type: 'None', allowUnauthenticatedUpstreamCredentials: true };
+  }
   const props: Partial<AIGatewayProps> = {
     ...(row.networkPolicy === 'on' && { networkPolicy: {} }),
     ...(row.autoscaling === 'on' && { autoscaling: { maxReplicas: 6 } }),
