@@ -94,6 +94,8 @@ export function envoyConfig(spec: Spec, options: EnvoyOptions): EnvoyConfig {
         {
           name: PUBLIC_LISTENER,
           address: { socket_address: { address: '0.0.0.0', port_value: ENVOY_PORTS.http } },
+          // How much of a request the filters may hold: Lua body() and the router's copy for retries.
+          per_connection_buffer_limit_bytes: spec.limits.maxRequestBodyBytes,
           filter_chains: [
             {
               filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: httpConnectionManager(spec, options, chain.filters, localReply) }],

@@ -65,16 +65,19 @@ export const NO_ROUTE_TIMEOUT = '0s';
 
 /**
  * Retry policy of a route to `endpoint` (reaching `reachable`): always present, as it carries the
- * per-attempt bounds; `num_retries` 0 when retries are off. With fallbacks a retry goes to the next
- * priority at once, never to a host that already failed.
+ * per-attempt bounds; with retries off only those (no retry_on, so the router keeps no copy of the
+ * body for retries). With fallbacks a retry goes to the next priority at once, never to a host
+ * that already failed.
  */
 export function retryPolicy(endpoint: Endpoint, reachable: readonly Endpoint[], failover: boolean): Json {
+  const bounds = attemptBounds(reachable, endpoint.retries.perTryTimeout);
+  if (endpoint.retries.attempts === 0) return { num_retries: 0, ...bounds };
   const codes = failover ? [...RETRIABLE_STATUS_CODES, ...FAILOVER_STATUS_CODES] : [...RETRIABLE_STATUS_CODES];
   return {
     retry_on: RETRY_ON,
     retriable_status_codes: codes,
     num_retries: endpoint.retries.attempts,
-    ...attemptBounds(reachable, endpoint.retries.perTryTimeout),
+    ...bounds,
     ...(failover && {
       retry_priority: {
         name: 'envoy.retry_priorities.previous_priorities',

@@ -116,3 +116,21 @@ export const ingressSchema = z
     tlsSecretName: dnsSubdomain().optional().describe('TLS Secret for the host. @default no TLS'),
   })
   .describe('Expose the gateway outside the cluster through an Ingress in front of its Service. @default no Ingress');
+
+const MiB = 1024 * 1024;
+/** Bounds of limits.maxRequestBodyBytes: a small chat request at least, and what 512 MiB of pod memory can hold a few of. */
+export const REQUEST_BODY_BOUNDS = { min: 64 * 1024, max: 64 * MiB } as const;
+
+export const limitsSchema = z
+  .strictObject({
+    maxRequestBodyBytes: z
+      .number()
+      .int({ message: 'must be a whole number of bytes' })
+      .min(REQUEST_BODY_BOUNDS.min, { message: `must be between ${REQUEST_BODY_BOUNDS.min} and ${REQUEST_BODY_BOUNDS.max} bytes` })
+      .max(REQUEST_BODY_BOUNDS.max, { message: `must be between ${REQUEST_BODY_BOUNDS.min} and ${REQUEST_BODY_BOUNDS.max} bytes` })
+      .optional()
+      .describe(
+        `Largest request body, in bytes, the gateway holds in memory: body routing (RequestBody), promptEngineering and cachingStrategy read the whole body, and retries keep a copy to send again. A larger body gets a 413 with a JSON error when a policy needs the whole body; otherwise it streams to the upstream without retries. The default fits a few images in base64 (vision requests). Each request in flight may hold about three times this much (the body, the router's copy for retries, the policy's copy), so raise the container's memory limit with it. @default ${DEFAULTS.maxRequestBodyBytes} (8 MiB)`,
+      ),
+  })
+  .describe('Resource limits of the gateway. @default the defaults of each field');

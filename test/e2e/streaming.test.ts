@@ -26,8 +26,8 @@ async function readAll(res: Response): Promise<{ text: string; error?: string }>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Sizes: the endpoint timeout is 2 s; streams and stalls are measured against it. */
-const TIMEOUT_S = 2;
+/** Sizes: the endpoint timeout is 1 s; streams and stalls are measured against it. */
+const TIMEOUT_S = 1;
 
 function spec(fallback: boolean): AIGatewaySpecInput {
   return {
@@ -63,8 +63,8 @@ describe.each([
   });
 
   it('a stream lasting longer than the endpoint timeout is not cut', async () => {
-    // 13 events 250 ms apart: about 3 s, each gap well under the idle bound.
-    llm.setHandler(openAiHandler({ name: 'llm', text: 'one two three four five six seven eight nine ten', gapMs: 250 }));
+    // 13 events 150 ms apart: about 2 s, each gap well under the idle bound.
+    llm.setHandler(openAiHandler({ name: 'llm', text: 'one two three four five six seven eight nine ten', gapMs: 150 }));
     const started = Date.now();
     const res = await chat(gateway.url, true);
     expect(res.status).toBe(200);
@@ -79,7 +79,7 @@ describe.each([
       const events = openAiStream('gpt-4', ['a ', 'b'], undefined);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(events[0]);
-      await sleep(TIMEOUT_S * 1000 + 1500);
+      await sleep(TIMEOUT_S * 1000 + 1000);
       if (!res.destroyed) await writeSse(res, events.slice(1));
     });
     const res = await chat(gateway.url, true);
@@ -91,7 +91,7 @@ describe.each([
 
   it('fails a non-streaming answer slower than the endpoint timeout with a JSON 504, sent upstream once', async () => {
     llm.setHandler(async (_req, res) => {
-      await sleep(TIMEOUT_S * 1000 + 1500);
+      await sleep(TIMEOUT_S * 1000 + 1000);
       if (!res.destroyed) res.end('{}');
     });
     const res = await chat(gateway.url, false);
@@ -100,5 +100,39 @@ describe.each([
     expect(body.error).toMatchObject({ type: 'upstream_unavailable', flags: 'UT' });
     expect(llm.requests.length).toBe(1);
     expect(spare.requests.length).toBe(0);
+  });
+});
+
+describe('real Envoy: retries.perTryTimeout bounds the wait for the response headers only', () => {
+  let llm: MockUpstream;
+  let gateway: RunningGateway;
+  beforeAll(async () => {
+    llm = await startMock({ handler: openAiHandler({ name: 'llm', text: 'one two three four five six seven eight', gapMs: 200 }) });
+    const objects = gatewayObjects({ gatewayClassName: 'envoy', endpoints: [{ name: 'llm', serviceRef: { name: 'llm' }, timeout: '5s', retries: { perTryTimeout: '1s' } }] });
+    gateway = await startGateway(objects, { upstreams: { 'endpoint-llm': llm.port } });
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+    await llm?.close();
+  });
+
+  it('a stream lasting longer than perTryTimeout is not cut', async () => {
+    const started = Date.now();
+    const { text, error } = await readAll(await chat(gateway.url, true));
+    expect(Date.now() - started).toBeGreaterThan(1500);
+    expect(error).toBeUndefined();
+    expect(text).toContain('data: [DONE]');
+  });
+
+  it('fails an answer whose headers take longer than perTryTimeout with a JSON 504, sent upstream once', async () => {
+    llm.requests.length = 0;
+    llm.setHandler(async (_req, res) => {
+      await sleep(1800);
+      if (!res.destroyed) res.end('{}');
+    });
+    const res = await chat(gateway.url, false);
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({ flags: 'UT' });
+    expect(llm.requests.length).toBe(1);
   });
 });
