@@ -85,7 +85,8 @@ describe('Weighted routing', () => {
 
   test('the route waits as long as the most patient share (2m) and keeps the most retries', () => {
     const action = selectRoute(routeConfigOf('weighted'), post('/'))!.route.route as any;
-    expect(action.timeout).toBe('120s');
+    expect(action.timeout).toBe('0s');
+    expect(action.retry_policy.per_try_idle_timeout).toBe('120s');
     expect(action.retry_policy.num_retries).toBe(2);
   });
 
@@ -236,7 +237,8 @@ describe('fallback endpoints (priority failover)', () => {
     const action = route.route.route as any;
     expect(action).not.toHaveProperty('host_rewrite_literal');
     expect(action).not.toHaveProperty('prefix_rewrite');
-    expect(action.timeout).toBe('90s');
+    expect(action.timeout).toBe('0s');
+    expect(action.retry_policy.per_try_idle_timeout).toBe('90s');
   });
 
   test('the member that answered is named in the endpoint header; the route adds the primary only if absent', () => {

@@ -33,7 +33,7 @@ function adminRoute(name: string, path: string, timeout: string): Json {
 export function opsRoutes(spec: Spec): Json {
   const routes: Json[] = [
     adminRoute('ready', OPS_PATHS.ready, '2s'),
-    { name: 'live', match: getOnly(OPS_PATHS.live), direct_response: { status: 200, body: { inline_string: 'live\n' } } },
+    { name: 'live', match: getOnly(OPS_PATHS.live), direct_response: { status: 200 } },
   ];
   if (spec.observability.metrics) routes.push(adminRoute('metrics', OPS_PATHS.metrics, '10s'));
   routes.push({ name: 'not-found', match: { prefix: '/' }, direct_response: { status: 404 } });
