@@ -250,3 +250,23 @@ describe('what Envoy cannot do as asked is refused with the field path', () => {
     }
   });
 });
+
+describe('request body limit (spec.limits.maxRequestBodyBytes)', () => {
+  const publicListener = (b: Record<string, any>) => b.static_resources.listeners.find((l: any) => l.name === 'public');
+  const spec = (limits?: { maxRequestBodyBytes: number }) => canonical({ gatewayClassName: 'e', endpoints: [{ name: 'a', serviceRef: { name: 'a' } }], ...(limits && { limits }) });
+
+  test('is the public listener buffer limit, 8 MiB by default', () => {
+    expect(publicListener(envoyConfig(spec(), OPTIONS).bootstrap as any).per_connection_buffer_limit_bytes).toBe(8 * 1024 * 1024);
+    expect(publicListener(envoyConfig(spec({ maxRequestBodyBytes: 2 * 1024 * 1024 }), OPTIONS).bootstrap as any).per_connection_buffer_limit_bytes).toBe(2 * 1024 * 1024);
+  });
+
+  test('a body over it gets a JSON 413 naming the limit', () => {
+    const mappers = hcmOf(envoyConfig(spec({ maxRequestBodyBytes: 65536 }), OPTIONS).bootstrap as any).local_reply_config.mappers;
+    const tooLarge = mappers.find((m: any) => m.filter.status_code_filter?.comparison.value.default_value === 413);
+    expect(tooLarge.body_format_override.json_format.error).toMatchObject({ type: 'request_too_large', limitBytes: 65536 });
+  });
+
+  test('fails a limit outside 64 KiB..64 MiB, naming the field', () => {
+    expect(() => spec({ maxRequestBodyBytes: 1000 })).toThrow(/limits\.maxRequestBodyBytes[\s\S]*between 65536 and 67108864/);
+  });
+});
