@@ -266,6 +266,11 @@ describe('request body limit (spec.limits.maxRequestBodyBytes)', () => {
     expect(tooLarge.body_format_override.json_format.error).toMatchObject({ type: 'request_too_large', limitBytes: 65536 });
   });
 
+  test('the usage filter never holds back a response larger than it (Envoy would answer 500)', () => {
+    const small = canonical({ gatewayClassName: 'e', endpoints: [{ name: 'a', serviceRef: { name: 'a' } }], observability: { usageHeaders: true }, limits: { maxRequestBodyBytes: 65536 } });
+    expect(JSON.stringify(envoyConfig(small, OPTIONS).bootstrap)).toContain('[\\"maxBufferBytes\\"] = 65536');
+  });
+
   test('fails a limit outside 64 KiB..64 MiB, naming the field', () => {
     expect(() => spec({ maxRequestBodyBytes: 1000 })).toThrow(/limits\.maxRequestBodyBytes[\s\S]*between 65536 and 67108864/);
   });
