@@ -159,6 +159,13 @@ export interface AiGatewayResourceSpec {
    * @schema AiGatewayResourceSpec#ingress
    */
   readonly ingress?: AiGatewayResourceSpecIngress;
+
+  /**
+   * Resource limits of the gateway. @default the defaults of each field
+   *
+   * @schema AiGatewayResourceSpec#limits
+   */
+  readonly limits?: AiGatewayResourceSpecLimits;
 }
 
 /**
@@ -177,6 +184,7 @@ export function toJson_AiGatewayResourceSpec(obj: AiGatewayResourceSpec | undefi
     'promptEngineering': toJson_AiGatewayResourceSpecPromptEngineering(obj.promptEngineering),
     'observability': toJson_AiGatewayResourceSpecObservability(obj.observability),
     'ingress': toJson_AiGatewayResourceSpecIngress(obj.ingress),
+    'limits': toJson_AiGatewayResourceSpecLimits(obj.limits),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -246,21 +254,21 @@ export interface AiGatewayResourceSpecEndpoints {
   readonly credentialsRef?: AiGatewayResourceSpecEndpointsCredentialsRef;
 
   /**
-   * Timeout for a whole request to this endpoint. @default "60s"
+   * Longest silence of the endpoint, per attempt: the wait for the first byte of the response, and the longest gap between two bytes of a streamed response (a stalled stream is cut). A stream may last longer than this as long as it keeps sending; a non-streaming answer must arrive within it. A timeout gets a 504 with a JSON error and is not retried. @default "60s"
    *
    * @schema AiGatewayResourceSpecEndpoints#timeout
    */
   readonly timeout?: string;
 
   /**
-   * Retry policy; retried on 5xx, reset and connect-failure.
+   * Retry policy. Retried: connection failures, resets before the request was sent, and answers 500, 502 and 503; with fallbackEndpoints also 429 (a provider rate limit), always on the next fallback, never on the endpoint that failed. Never retried: timeouts and 504, since the upstream may still be generating (and billing) the answer.
    *
    * @schema AiGatewayResourceSpecEndpoints#retries
    */
   readonly retries?: AiGatewayResourceSpecEndpointsRetries;
 
   /**
-   * Names of other endpoints that take this endpoint's requests, in order, while it has no healthy upstream (priority failover). A fallback gets the request as the client sent it (only Host, URL base path and credential change), so it must speak the same API (provider Anthropic: Anthropic Messages; AzureOpenAI: Azure OpenAI; any other or none: OpenAI-compatible) and serve every model of this endpoint (its models, or its name when models is not set); give members URLs at the same API level (e.g. https://api.openai.com, not .../v1, next to an in-cluster server that serves /v1/...).
+   * Names of other endpoints that take this endpoint's requests, in order (priority failover): a request that fails (connection failure, 500, 502, 503, or a 429 rate limit) is retried on the next one when retries.attempts > 0, and after 3 consecutive failures the endpoint is ejected for 30 s (longer each time) so its traffic goes to the next one directly. Timeouts are not failed over. A fallback gets the request as the client sent it (only Host, URL base path and credential change), so it must speak the same API (provider Anthropic: Anthropic Messages; AzureOpenAI: Azure OpenAI; any other or none: OpenAI-compatible) and serve every model of this endpoint (its models, or its name when models is not set); give members URLs at the same API level (e.g. https://api.openai.com, not .../v1, next to an in-cluster server that serves /v1/...).
    *
    * @schema AiGatewayResourceSpecEndpoints#fallbackEndpoints
    */
@@ -599,7 +607,7 @@ export interface AiGatewayResourceSpecIngress {
   readonly tlsSecretName?: string;
 
   /**
-   * Annotations of the Ingress; they win over the ones the gateway sets. With className nginx or none (the cluster default, often ingress-nginx; other controllers ignore these keys) the gateway sets the nginx.ingress.kubernetes.io/ annotations streaming needs: proxy-read-timeout and proxy-send-timeout of the longest endpoint timeout (at least 60 s), proxy-body-size 8m, proxy-buffering and proxy-request-buffering off. @default those
+   * Annotations of the Ingress; they win over the ones the gateway sets. With className nginx or none (the cluster default, often ingress-nginx; other controllers ignore these keys) the gateway sets the nginx.ingress.kubernetes.io/ annotations streaming needs: proxy-read-timeout and proxy-send-timeout of the longest endpoint timeout (at least 60 s), proxy-body-size of limits.maxRequestBodyBytes, proxy-buffering and proxy-request-buffering off. @default those
    *
    * @schema AiGatewayResourceSpecIngress#annotations
    */
@@ -617,6 +625,34 @@ export function toJson_AiGatewayResourceSpecIngress(obj: AiGatewayResourceSpecIn
     'className': obj.className,
     'tlsSecretName': obj.tlsSecretName,
     'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Resource limits of the gateway. @default the defaults of each field
+ *
+ * @schema AiGatewayResourceSpecLimits
+ */
+export interface AiGatewayResourceSpecLimits {
+  /**
+   * Largest request body, in bytes, the gateway holds in memory: body routing (RequestBody), promptEngineering and cachingStrategy read the whole body, and retries keep a copy to send again. A larger body gets a 413 with a JSON error when a policy needs the whole body; otherwise it streams to the upstream without retries. The default fits a few images in base64 (vision requests). Each request in flight may hold about three times this much (the body, the router's copy for retries, the policy's copy), so raise the container's memory limit with it. @default 8388608 (8 MiB)
+   *
+   * @schema AiGatewayResourceSpecLimits#maxRequestBodyBytes
+   */
+  readonly maxRequestBodyBytes?: number;
+}
+
+/**
+ * Converts an object of type 'AiGatewayResourceSpecLimits' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AiGatewayResourceSpecLimits(obj: AiGatewayResourceSpecLimits | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'maxRequestBodyBytes': obj.maxRequestBodyBytes,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -776,20 +812,20 @@ export function toJson_AiGatewayResourceSpecEndpointsCredentialsRef(obj: AiGatew
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Retry policy; retried on 5xx, reset and connect-failure.
+ * Retry policy. Retried: connection failures, resets before the request was sent, and answers 500, 502 and 503; with fallbackEndpoints also 429 (a provider rate limit), always on the next fallback, never on the endpoint that failed. Never retried: timeouts and 504, since the upstream may still be generating (and billing) the answer.
  *
  * @schema AiGatewayResourceSpecEndpointsRetries
  */
 export interface AiGatewayResourceSpecEndpointsRetries {
   /**
-   * Retries after the first attempt (0 disables retries). @default 2
+   * Retries after the first attempt (0 disables retries; with fallbackEndpoints traffic still moves to the next one after 3 consecutive failures). @default 2
    *
    * @schema AiGatewayResourceSpecEndpointsRetries#attempts
    */
   readonly attempts?: number;
 
   /**
-   * Timeout of each attempt. @default no per-try timeout
+   * Longest wait for the response headers of each attempt, when it should be shorter than timeout; it never cuts a response that has started (a stream). An attempt that times out gets a 504 and is not retried. @default timeout
    *
    * @schema AiGatewayResourceSpecEndpointsRetries#perTryTimeout
    */

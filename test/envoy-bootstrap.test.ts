@@ -31,12 +31,15 @@ describe('every test spec gives a bootstrap Envoy accepts (proto walk + load-tim
 describe('HTTP connection manager', () => {
   const hcm = hcmOf(bootstrapOf('weighted'));
 
-  test('suits long streamed LLM responses: no overall request timeout, idle timeout at least the longest endpoint timeout', () => {
+  test('suits long streamed LLM responses: no overall timeout, the endpoint timeout bounds silence per attempt, the idle timeout is longer', () => {
     expect(hcm.request_timeout).toBe('0s');
     expect(hcm.stream_idle_timeout).toBe('300s');
     const slow = hcmOf(envoyConfig(canonical({ gatewayClassName: 'e', endpoints: [{ name: 'slow', serviceRef: { name: 's' }, timeout: '10m' }] }), OPTIONS).bootstrap as any);
-    expect(slow.stream_idle_timeout).toBe('600s');
-    expect(slow.route_config.virtual_hosts[0].routes[0].route.timeout).toBe('600s');
+    // Longer than the router's bound, so a silent upstream gets the router's 504, not a 408.
+    expect(slow.stream_idle_timeout).toBe('610s');
+    const route = slow.route_config.virtual_hosts[0].routes[0].route;
+    expect(route.timeout).toBe('0s');
+    expect(route.retry_policy.per_try_idle_timeout).toBe('600s');
   });
 
   test('normalizes paths before routing and trusts only the connecting address', () => {
@@ -57,13 +60,27 @@ describe('HTTP connection manager', () => {
       endpoints: [{ name: 'a', serviceRef: { name: 'a' }, timeout: '2m', retries: { attempts: 1, perTryTimeout: '500ms' } }],
     });
     const action = hcmOf(envoyConfig(spec, OPTIONS).bootstrap as any).route_config.virtual_hosts[0].routes[0].route;
-    expect(action.timeout).toBe('120s');
-    expect(action.retry_policy).toEqual({ retry_on: '5xx,reset,connect-failure', num_retries: 1, per_try_timeout: '0.5s' });
+    expect(action.timeout).toBe('0s');
+    expect(action.retry_policy).toEqual({
+      retry_on: 'connect-failure,refused-stream,reset-before-request,retriable-status-codes',
+      retriable_status_codes: [500, 502, 503],
+      num_retries: 1,
+      per_try_idle_timeout: '120s',
+      per_try_timeout: '0.5s',
+    });
   });
 
-  test('retries: 0 attempts means no retry policy', () => {
+  test('retries are never on a timeout: no retry_on condition that includes per-try timeouts', () => {
+    const action = hcm.route_config.virtual_hosts[0].routes[0].route;
+    // Envoy retries a per-try timeout for 5xx, gateway-error and reset (RetryStateImpl::wouldRetryFromReset).
+    expect(action.retry_policy.retry_on.split(',')).not.toEqual(expect.arrayContaining(['5xx']));
+    for (const c of ['5xx', 'gateway-error', 'reset']) expect(action.retry_policy.retry_on.split(',')).not.toContain(c);
+    expect(action.retry_policy.retriable_status_codes).not.toContain(504);
+  });
+
+  test('retries: 0 attempts means no retry condition, only the per-attempt bounds', () => {
     const spec = canonical({ gatewayClassName: 'e', endpoints: [{ name: 'a', serviceRef: { name: 'a' }, retries: { attempts: 0 } }] });
-    expect(hcmOf(envoyConfig(spec, OPTIONS).bootstrap as any).route_config.virtual_hosts[0].routes[0].route.retry_policy).toBeUndefined();
+    expect(hcmOf(envoyConfig(spec, OPTIONS).bootstrap as any).route_config.virtual_hosts[0].routes[0].route.retry_policy).toEqual({ num_retries: 0, per_try_idle_timeout: '60s' });
   });
 
   test('Envoy\'s own upstream failures (503/504) get a JSON body', () => {
@@ -94,7 +111,7 @@ describe('access log', () => {
   test('never logs a credential: only named request headers, and the path without its query string', () => {
     const requestHeaders = Object.values(ACCESS_LOG_FORMAT)
       .join(' ')
-      .match(/%(REQ|PATH)\(([^)]+)\)%/g);
+      .match(/%(REQ|PATH)\(([^)]*)\)%/g);
     expect(requestHeaders).toEqual(['%REQ(X-REQUEST-ID)%', '%REQ(:METHOD)%', '%PATH(NQ)%', '%REQ(USER-AGENT)%']);
     // %PATH(NQ)% (Envoy >= 1.34) is the path without its query; %PATH% alone, or :PATH, would log the query.
     expect(JSON.stringify(ACCESS_LOG_FORMAT)).not.toMatch(/authorization|api-key|x-api-key|REQUEST_HEADERS|%REQ\(:PATH\)%|%PATH%/i);
@@ -232,5 +249,30 @@ describe('what Envoy cannot do as asked is refused with the field path', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('request body limit (spec.limits.maxRequestBodyBytes)', () => {
+  const publicListener = (b: Record<string, any>) => b.static_resources.listeners.find((l: any) => l.name === 'public');
+  const spec = (limits?: { maxRequestBodyBytes: number }) => canonical({ gatewayClassName: 'e', endpoints: [{ name: 'a', serviceRef: { name: 'a' } }], ...(limits && { limits }) });
+
+  test('is the public listener buffer limit, 8 MiB by default', () => {
+    expect(publicListener(envoyConfig(spec(), OPTIONS).bootstrap as any).per_connection_buffer_limit_bytes).toBe(8 * 1024 * 1024);
+    expect(publicListener(envoyConfig(spec({ maxRequestBodyBytes: 2 * 1024 * 1024 }), OPTIONS).bootstrap as any).per_connection_buffer_limit_bytes).toBe(2 * 1024 * 1024);
+  });
+
+  test('a body over it gets a JSON 413 naming the limit', () => {
+    const mappers = hcmOf(envoyConfig(spec({ maxRequestBodyBytes: 65536 }), OPTIONS).bootstrap as any).local_reply_config.mappers;
+    const tooLarge = mappers.find((m: any) => m.filter.status_code_filter?.comparison.value.default_value === 413);
+    expect(tooLarge.body_format_override.json_format.error).toMatchObject({ type: 'request_too_large', limitBytes: 65536 });
+  });
+
+  test('the usage filter never holds back a response larger than it (Envoy would answer 500)', () => {
+    const small = canonical({ gatewayClassName: 'e', endpoints: [{ name: 'a', serviceRef: { name: 'a' } }], observability: { usageHeaders: true }, limits: { maxRequestBodyBytes: 65536 } });
+    expect(JSON.stringify(envoyConfig(small, OPTIONS).bootstrap)).toContain('[\\"maxBufferBytes\\"] = 65536');
+  });
+
+  test('fails a limit outside 64 KiB..64 MiB, naming the field', () => {
+    expect(() => spec({ maxRequestBodyBytes: 1000 })).toThrow(/limits\.maxRequestBodyBytes[\s\S]*between 65536 and 67108864/);
   });
 });

@@ -99,7 +99,8 @@ describe('Weighted routing', () => {
 
   test('the route waits as long as the most patient share (2m) and keeps the most retries', () => {
     const action = selectRoute(routeConfigOf('weighted'), post('/'))!.route.route as any;
-    expect(action.timeout).toBe('120s');
+    expect(action.timeout).toBe('0s');
+    expect(action.retry_policy.per_try_idle_timeout).toBe('120s');
     expect(action.retry_policy.num_retries).toBe(2);
   });
 
@@ -250,7 +251,33 @@ describe('fallback endpoints (priority failover)', () => {
     const action = route.route.route as any;
     expect(action).not.toHaveProperty('host_rewrite_literal');
     expect(action).not.toHaveProperty('prefix_rewrite');
-    expect(action.timeout).toBe('90s');
+    expect(action.timeout).toBe('0s');
+    expect(action.retry_policy.per_try_idle_timeout).toBe('90s');
+  });
+
+  test("each hop bounds silence by its own member's timeout, and its connection manager idles longer than both hops' bounds", () => {
+    const outer = (route.route.route as any).retry_policy.per_try_idle_timeout;
+    for (const member of ['openai', 'azure', 'local']) {
+      const hcm = hcmOf(bootstrap, `internal-${member}`);
+      const hop = hcm.route_config.virtual_hosts[0].routes[0].route;
+      expect(hop.timeout).toBe('0s');
+      expect(hop.retry_policy).toEqual({ num_retries: 0, per_try_idle_timeout: expect.stringMatching(/s$/) });
+      expect(parseFloat(hop.retry_policy.per_try_idle_timeout)).toBeLessThanOrEqual(parseFloat(outer));
+      // The hop's connection manager must not answer 408 before the routers' 504.
+      expect(parseFloat(hcm.stream_idle_timeout)).toBeGreaterThan(parseFloat(outer));
+    }
+    expect(parseFloat(hcmOf(bootstrap).stream_idle_timeout)).toBeGreaterThan(parseFloat(outer));
+  });
+
+  test('failovers never overflow the circuit breaker: as many concurrent retries as requests', () => {
+    expect(clusterNamed(bootstrap, 'fallback-openai').circuit_breakers).toEqual({
+      thresholds: [{ priority: 'DEFAULT', max_requests: 1024, max_retries: 1024 }],
+    });
+  });
+
+  test('a 429 fails over to the next priority; a timeout (504) never does', () => {
+    const retry = (route.route.route as any).retry_policy;
+    expect(retry.retriable_status_codes).toEqual([500, 502, 503, 429]);
   });
 
   test('the member that answered is named in the endpoint header; the route adds the primary only if absent', () => {

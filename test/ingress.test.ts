@@ -22,7 +22,7 @@ const messages = (spec: Record<string, unknown>) => {
 const STREAMING = {
   'nginx.ingress.kubernetes.io/proxy-read-timeout': '120',
   'nginx.ingress.kubernetes.io/proxy-send-timeout': '120',
-  'nginx.ingress.kubernetes.io/proxy-body-size': '8m',
+  'nginx.ingress.kubernetes.io/proxy-body-size': '8192k',
   'nginx.ingress.kubernetes.io/proxy-buffering': 'off',
   'nginx.ingress.kubernetes.io/proxy-request-buffering': 'off',
 };
@@ -37,6 +37,11 @@ describe('the Ingress in front of the gateway streams (ingress-nginx)', () => {
   test('no class (the cluster default, often ingress-nginx) gets them too; timeouts are never below nginx\'s 60 s', () => {
     const annotations = ingressOf({ ingress: { host: 'llm.example.com' } }).metadata.annotations;
     expect(annotations).toMatchObject({ ...STREAMING, 'nginx.ingress.kubernetes.io/proxy-read-timeout': '60', 'nginx.ingress.kubernetes.io/proxy-send-timeout': '60' });
+  });
+
+  test('the body size follows limits.maxRequestBodyBytes, so the gateway\'s JSON 413 is what clients see', () => {
+    const annotations = ingressOf({ ingress: { host: 'llm.example.com' }, limits: { maxRequestBodyBytes: 20 * 1024 * 1024 + 1 } }).metadata.annotations;
+    expect(annotations['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('20481k');
   });
 
   test('another class gets no nginx annotations', () => {

@@ -57,6 +57,12 @@ describe('ops listener', () => {
     expect(selection?.cluster).toBeUndefined();
   });
 
+  test('GET /livez (liveness) is answered 200 by the ops listener itself, so the drain, which fails /ready, never fails it', () => {
+    const selection = routeFor(opsListener(specWith()), 'GET', '/livez');
+    expect(selection?.directResponse).toEqual({ status: 200 });
+    expect(routeFor(opsListener(specWith()), 'POST', '/livez')?.directResponse).toEqual({ status: 404 });
+  });
+
   test('with metrics off, /stats/prometheus is a 404 as well', () => {
     const listener = opsListener(specWith({ metrics: false }));
     expect(reachesAdmin(listener, 'GET', '/ready')).toBe(true);

@@ -37,11 +37,12 @@ describe('admin is never public; probes and metrics use the ops listener', () =>
     expect(listenerPorts).not.toContain(ENVOY_PORTS.admin);
   });
 
-  test('startup, readiness and liveness probes GET /ready on the ops port', () => {
+  test('startup and readiness probes GET /ready on the ops port, liveness /livez (which the drain does not fail)', () => {
     const container = envoyContainer(objects);
-    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+    for (const probe of ['startupProbe', 'readinessProbe']) {
       expect(container[probe].httpGet).toEqual({ path: '/ready', port: ENVOY_PORTS.ops, scheme: 'HTTP' });
     }
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/livez', port: ENVOY_PORTS.ops, scheme: 'HTTP' });
     // A slow start is the startup probe's job; liveness only restarts a pod that stopped answering.
     expect(container.startupProbe.failureThreshold * container.startupProbe.periodSeconds).toBeGreaterThanOrEqual(60);
   });

@@ -30,8 +30,10 @@ export const DEFAULT_DRAIN_BOUNDS = { min: 10, max: 300 } as const;
 export const MAX_DRAIN_SECONDS = 3600;
 
 /**
- * Drain time: `drainTimeout` when given, else the longest endpoint timeout (a request started just
- * before shutdown may take that long), kept within DEFAULT_DRAIN_BOUNDS.
+ * Drain time: `drainTimeout` when given, else the longest endpoint timeout (a non-streaming
+ * request started just before shutdown may take that long to answer), kept within
+ * DEFAULT_DRAIN_BOUNDS. A stream may last longer (an endpoint timeout bounds its silence, not its
+ * length) and is cut when the drain ends: give drainTimeout for gateways of long streams.
  */
 export function drainPlan(spec: AIGatewaySpec, drainTimeout?: Duration): DrainPlan {
   let drainSeconds: number;

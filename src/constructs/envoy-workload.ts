@@ -170,7 +170,8 @@ export class EnvoyWorkload extends Construct {
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: selectorLabels(props.gatewayName) }));
 
-    const ready = (options: kplus.HttpGetProbeOptions) => kplus.Probe.fromHttpGet(OPS_PATHS.ready, { port: ENVOY_PORTS.ops, ...options });
+    const probe = (path: string) => (options: kplus.HttpGetProbeOptions) => kplus.Probe.fromHttpGet(path, { port: ENVOY_PORTS.ops, ...options });
+    const ready = probe(OPS_PATHS.ready);
     this.container = this.deployment.addContainer({
       name: 'envoy',
       image: props.image ?? ENVOY_IMAGE,
@@ -194,7 +195,8 @@ export class EnvoyWorkload extends Construct {
       // /ready is 503 until Envoy is initialized and after the pre-stop hook failed it.
       startup: ready({ periodSeconds: Duration.seconds(2), failureThreshold: 60, timeoutSeconds: Duration.seconds(2) }),
       readiness: ready({ periodSeconds: Duration.seconds(5), failureThreshold: 2, timeoutSeconds: Duration.seconds(2) }),
-      liveness: ready({ periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: Duration.seconds(2) }),
+      // Liveness must hold while the pre-stop hook drains: never /ready, which the drain fails.
+      liveness: probe(OPS_PATHS.live)({ periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: Duration.seconds(2) }),
       lifecycle: {
         preStop: kplus.Handler.fromCommand([
           '/bin/bash',

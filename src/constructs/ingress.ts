@@ -26,10 +26,11 @@ export interface GatewayIngressOptions {
 const NGINX = 'nginx.ingress.kubernetes.io';
 
 /**
- * The request body limit ingress-nginx enforces (its default, 1m, refuses long prompts with 413).
- * TODO: take the gateway's configurable request body limit once the spec has one.
+ * ingress-nginx's body limit (its default, 1m, refuses long prompts and images with 413): the
+ * gateway's own limit, so the two never disagree and the gateway's JSON 413 is what clients see.
+ * nginx takes sizes in k/m units; bytes are rounded up to whole KiB.
  */
-export const INGRESS_BODY_SIZE = '8m';
+export const ingressBodySize = (spec: AIGatewaySpec) => `${Math.ceil(spec.limits.maxRequestBodyBytes / 1024)}k`;
 
 /** ingress-nginx's own proxy timeouts; never go below them. */
 const NGINX_DEFAULT_TIMEOUT_SECONDS = 60;
@@ -48,7 +49,7 @@ export function streamingAnnotations(spec: AIGatewaySpec, className: string | un
   return {
     [`${NGINX}/proxy-read-timeout`]: String(longest),
     [`${NGINX}/proxy-send-timeout`]: String(longest),
-    [`${NGINX}/proxy-body-size`]: INGRESS_BODY_SIZE,
+    [`${NGINX}/proxy-body-size`]: ingressBodySize(spec),
     [`${NGINX}/proxy-buffering`]: 'off',
     [`${NGINX}/proxy-request-buffering`]: 'off',
   };

@@ -13,9 +13,9 @@ import { routesFor } from './routes';
 import { clustersFor, internalListeners } from './topology';
 import { INTERNAL_LISTENER_EXTENSION } from './fallback';
 import { ENVOY_PORTS, type EnvoyConfig, type EnvoyOptions, type Json, type SecretFile, type Spec } from './types';
-import { secondsDuration, typed } from './util';
+import { streamIdleTimeout } from './upstream-timing';
+import { typed } from './util';
 import { SpecValidationError } from '../spec';
-import { durationSeconds } from '../spec/primitives';
 
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
@@ -39,12 +39,11 @@ function untranslated(spec: Spec, chain: Json[]): string[] {
 }
 
 /**
- * Settings for long-lived, streamed LLM responses: no overall request timeout (each route has its
- * endpoint's timeout), an idle timeout at least as long as the longest endpoint timeout, and
+ * Settings for long-lived, streamed LLM responses: no overall request timeout (each route bounds
+ * its upstream's silence per attempt), an idle timeout longer than those bounds, and
  * paths normalized before routing so "/openai/../x" or "//openai" cannot sidestep a Path rule.
  */
 function httpConnectionManager(spec: Spec, options: EnvoyOptions, filters: Json[], localReply: Json): Json {
-  const longest = Math.max(300, ...spec.endpoints.map((e) => durationSeconds(e.timeout)));
   const tracing = tracingConfig(spec, options);
   const logs = accessLogs(spec);
   return typed(HCM, {
@@ -54,7 +53,7 @@ function httpConnectionManager(spec: Spec, options: EnvoyOptions, filters: Json[
     http_filters: filters,
     request_timeout: '0s',
     request_headers_timeout: '30s',
-    stream_idle_timeout: secondsDuration(longest),
+    stream_idle_timeout: streamIdleTimeout(spec.endpoints),
     max_request_headers_kb: 96,
     use_remote_address: true,
     normalize_path: true,
@@ -99,6 +98,8 @@ export function envoyConfig(spec: Spec, options: EnvoyOptions): EnvoyConfig {
         {
           name: PUBLIC_LISTENER,
           address: { socket_address: { address: '0.0.0.0', port_value: ENVOY_PORTS.http } },
+          // How much of a request the filters may hold: Lua body() and the router's copy for retries.
+          per_connection_buffer_limit_bytes: spec.limits.maxRequestBodyBytes,
           filter_chains: [
             {
               filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: httpConnectionManager(spec, options, chain.filters, localReply) }],

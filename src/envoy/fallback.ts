@@ -2,8 +2,8 @@ import { upstreamAddress } from './clusters';
 import { HIDE_SERVER, ROUTER_FILTER } from './hardening';
 import { clusterName, ENDPOINT_HEADER, fallbackClusterName, internalListenerName, viaClusterName } from './names';
 import type { Endpoint, EnvoyOptions, Json, Spec } from './types';
-import { protoDuration, secondsDuration, setHeader, typed } from './util';
-import { durationSeconds } from '../spec/primitives';
+import { attemptBounds, NO_ROUTE_TIMEOUT, streamIdleTimeout } from './upstream-timing';
+import { setHeader, typed } from './util';
 
 /**
  * Fallback endpoints (priority failover) with each endpoint keeping its own upstream settings.
@@ -19,8 +19,10 @@ import { durationSeconds } from '../spec/primitives';
  * "Down" is decided by passive health checking (OUTLIER_DETECTION) on that cluster: a member
  * whose requests fail 3 times in a row (5xx answers, or 502/503/504 from failing to connect,
  * resets, timeouts) is ejected for 30 s (longer each time again), and its priority's traffic moves
- * to the next member. A failing request itself is retried (when retries.attempts > 0) on the next
- * priority at once (previous_priorities), never on the host that just failed.
+ * to the next member; that happens with retries.attempts 0 too (the failing requests themselves
+ * then reach the client). A failing request (connect failure, 500/502/503, and a provider's 429
+ * rate limit; never a timeout, see upstream-timing.ts) is retried when retries.attempts > 0 on the
+ * next priority at once (previous_priorities), never on the host that just failed.
  */
 export const OUTLIER_DETECTION: Json = {
   consecutive_5xx: 3,
@@ -30,6 +32,21 @@ export const OUTLIER_DETECTION: Json = {
   base_ejection_time: '30s',
   // One host per priority: it must be ejectable, or failover never happens.
   max_ejection_percent: 100,
+};
+
+/**
+ * Retries of a priority cluster are failovers, and must not overflow. Envoy's default allows 3
+ * concurrent retries per cluster (max_retries), so while the primary is down and not yet ejected,
+ * 30 concurrent requests see most of their failovers refused (the primary's 503, flag UO). A
+ * retry budget does not help: it is a share of the requests active *upstream*, and a request
+ * waiting for its retry's backoff is not, so a burst of failures sees the budget's floor. So
+ * max_retries equals max_requests (Envoy's default, 1024): every request the cluster admits may be
+ * failing over at once, and no more. That cannot amplify load on the failing member: a retry goes
+ * to another priority (previous_priorities), never back to the host that failed.
+ */
+export const MAX_CONCURRENT_REQUESTS = 1024;
+export const FAILOVER_CIRCUIT_BREAKERS: Json = {
+  thresholds: [{ priority: 'DEFAULT', max_requests: MAX_CONCURRENT_REQUESTS, max_retries: MAX_CONCURRENT_REQUESTS }],
 };
 
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -46,14 +63,16 @@ export function fallbackGroup(endpoint: Endpoint, spec: Spec): Endpoint[] {
 }
 
 /**
- * Route action of the internal hop: the endpoint's own cluster, timeout, Host and path. No
+ * Route action of the internal hop: the endpoint's own cluster, Host, path and silence bound (its
+ * own timeout, which may be shorter than the group's on the outer route; upstream-timing.ts). No
  * retries here: the outer route retries, on the next priority.
  */
 export function endpointHop(endpoint: Endpoint, options: EnvoyOptions): Json {
   const address = upstreamAddress(endpoint, options);
   return {
     cluster: clusterName(endpoint.name),
-    timeout: protoDuration(endpoint.timeout),
+    timeout: NO_ROUTE_TIMEOUT,
+    retry_policy: { num_retries: 0, ...attemptBounds([endpoint]) },
     ...(address.authority && { host_rewrite_literal: address.authority }),
     ...(address.basePath && { prefix_rewrite: `${address.basePath}/` }),
   };
@@ -95,7 +114,8 @@ export function internalListener(endpoint: Endpoint, options: EnvoyOptions, loca
               http_filters: [ROUTER_FILTER],
               ...HIDE_SERVER,
               request_timeout: '0s',
-              stream_idle_timeout: secondsDuration(Math.max(300, durationSeconds(endpoint.timeout))),
+              // Longer than the hop's router bound, as on the public listener (upstream-timing.ts).
+              stream_idle_timeout: streamIdleTimeout([endpoint]),
               // Request ids and forwarding headers were set by the public listener.
               generate_request_id: false,
               local_reply_config: localReplyConfig,
@@ -126,7 +146,11 @@ function internalListenersCluster(name: string, members: Endpoint[]): Json {
 
 /** The priority cluster of an endpoint with fallbacks: its members' internal listeners. */
 export function fallbackCluster(endpoint: Endpoint, spec: Spec): Json {
-  return { ...internalListenersCluster(fallbackClusterName(endpoint.name), fallbackGroup(endpoint, spec)), outlier_detection: OUTLIER_DETECTION };
+  return {
+    ...internalListenersCluster(fallbackClusterName(endpoint.name), fallbackGroup(endpoint, spec)),
+    outlier_detection: OUTLIER_DETECTION,
+    circuit_breakers: FAILOVER_CIRCUIT_BREAKERS,
+  };
 }
 
 /** A single-host cluster to an endpoint's internal listener (a Weighted share that needs its own path). */

@@ -83,7 +83,23 @@ export function localReplyConfig(spec: Spec): Json {
       body_format_override: jsonBody({ type: 'authentication_error', message: '%LOCAL_REPLY_BODY%' }),
     });
   }
-  return { mappers: [...mappers, UPSTREAM_FAILURE] };
+  return { mappers: [...mappers, requestTooLarge(spec), UPSTREAM_FAILURE] };
+}
+
+/**
+ * Envoy's 413 when a filter that reads the whole body (body routing, prompt, cache) would buffer
+ * more than the listener's per_connection_buffer_limit_bytes (spec.limits.maxRequestBodyBytes).
+ */
+function requestTooLarge(spec: Spec): Json {
+  const limit = spec.limits.maxRequestBodyBytes;
+  return {
+    filter: statusIs(413),
+    body_format_override: jsonBody({
+      type: 'request_too_large',
+      message: `the request body is larger than the ${limit} bytes the gateway accepts (spec.limits.maxRequestBodyBytes)`,
+      limitBytes: limit,
+    }),
+  };
 }
 
 /** Envoy's own 503/504 when an upstream cannot be reached or answers too late. */

@@ -14,20 +14,27 @@ export const OPS_PATHS = {
   ready: '/ready',
   /** Admin Prometheus exposition. */
   metrics: '/stats/prometheus',
+  /**
+   * Liveness: 200 from the ops listener itself (a worker serves HTTP), in every server state. Not
+   * /ready: the pre-stop drain fails /ready on purpose, and a liveness probe on it would have the
+   * kubelet kill the pod in the middle of its drain.
+   */
+  live: '/livez',
 } as const;
 
 /** Exact path, GET only: a query string cannot select another admin handler, and no method mutates. */
+const getOnly = (path: string): Json => ({ path, headers: [{ name: ':method', string_match: { exact: 'GET' } }] });
+
 function adminRoute(name: string, path: string, timeout: string): Json {
-  return {
-    name,
-    match: { path, headers: [{ name: ':method', string_match: { exact: 'GET' } }] },
-    route: { cluster: ADMIN_CLUSTER, timeout },
-  };
+  return { name, match: getOnly(path), route: { cluster: ADMIN_CLUSTER, timeout } };
 }
 
-/** Routes of the ops listener: readiness, metrics when enabled, a 404 for everything else. */
+/** Routes of the ops listener: readiness, liveness, metrics when enabled, a 404 for everything else. */
 export function opsRoutes(spec: Spec): Json {
-  const routes: Json[] = [adminRoute('ready', OPS_PATHS.ready, '2s')];
+  const routes: Json[] = [
+    adminRoute('ready', OPS_PATHS.ready, '2s'),
+    { name: 'live', match: getOnly(OPS_PATHS.live), direct_response: { status: 200 } },
+  ];
   if (spec.observability.metrics) routes.push(adminRoute('metrics', OPS_PATHS.metrics, '10s'));
   routes.push({ name: 'not-found', match: { prefix: '/' }, direct_response: { status: 404 } });
   return { name: OPS_LISTENER, virtual_hosts: [{ name: OPS_LISTENER, domains: ['*'], routes }] };

@@ -4,42 +4,17 @@ import { luaReadsEndpointHeader } from './lua';
 import { ENDPOINT_HEADER, MODEL_HEADER, ROUTE_CONFIG, VIRTUAL_HOST } from './names';
 import { routeCluster, weightedPlan } from './topology';
 import type { Endpoint, EnvoyOptions, Json, Spec } from './types';
-import { protoDuration, secondsDuration, setHeader, typed } from './util';
-import { durationSeconds } from '../spec/primitives';
+import { NO_ROUTE_TIMEOUT, retryPolicy } from './upstream-timing';
+import { setHeader } from './util';
 
 type Rule = Spec['modelRouting']['rules'][number];
 
-/** Retries of an endpoint; with fallbacks a retry goes to the next priority, never the failed host. */
-function retryPolicy(endpoint: Endpoint): Json {
-  if (endpoint.retries.attempts === 0) return {};
-  return {
-    retry_policy: {
-      retry_on: '5xx,reset,connect-failure',
-      num_retries: endpoint.retries.attempts,
-      ...(endpoint.retries.perTryTimeout && { per_try_timeout: protoDuration(endpoint.retries.perTryTimeout) }),
-      ...(hasFallbacks(endpoint) && {
-        retry_priority: {
-          name: 'envoy.retry_priorities.previous_priorities',
-          typed_config: typed('envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', { update_frequency: 1 }),
-        },
-        retry_host_predicate: [
-          {
-            name: 'envoy.retry_host_predicates.previous_hosts',
-            typed_config: typed('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate'),
-          },
-        ],
-        host_selection_retry_max_attempts: 3,
-      }),
-    },
-  };
-}
-
 /**
- * The route's timeout: the whole exchange, streamed response included. With fallbacks, the
- * longest of the group, so a slower fallback is not cut short by its primary's limit.
+ * Timeouts and retries of a route to `endpoint` that may reach `reachable` (upstream-timing.ts):
+ * no bound on the whole exchange, per-attempt bounds on silence, no retry of a timed-out attempt.
  */
-function routeTimeout(reachable: Endpoint[]): string {
-  return secondsDuration(Math.max(...reachable.map((e) => durationSeconds(e.timeout))));
+function upstreamTiming(endpoint: Endpoint, reachable: Endpoint[]): Json {
+  return { timeout: NO_ROUTE_TIMEOUT, retry_policy: retryPolicy(endpoint, reachable, hasFallbacks(endpoint)) };
 }
 
 /**
@@ -68,16 +43,14 @@ export function routeToEndpoint(endpoint: Endpoint, spec: Spec, options: EnvoyOp
   if (hasFallbacks(endpoint)) {
     return {
       cluster: routeCluster(endpoint),
-      timeout: routeTimeout(fallbackGroup(endpoint, spec)),
-      ...retryPolicy(endpoint),
+      ...upstreamTiming(endpoint, fallbackGroup(endpoint, spec)),
       ...pathRewrite('', matchedPrefix),
     };
   }
   const address = upstreamAddress(endpoint, options);
   return {
     cluster: routeCluster(endpoint),
-    timeout: protoDuration(endpoint.timeout),
-    ...retryPolicy(endpoint),
+    ...upstreamTiming(endpoint, [endpoint]),
     ...(address.authority && { host_rewrite_literal: address.authority }),
     ...pathRewrite(address.basePath, matchedPrefix),
   };
@@ -100,8 +73,8 @@ const nonEmpty = (key: string, list: Json[]): Json => (list.length > 0 ? { [key]
 function weightedRoute(spec: Spec, options: EnvoyOptions): Json {
   const plan = weightedPlan(spec, options)!;
   const endpoints = plan.shares.map((s) => s.endpoint);
-  // One timeout and one retry policy per route: the longest timeout of any endpoint a share may
-  // reach, so none is cut short, and the retries of the share that asks for the most.
+  // One retry policy per route: the longest timeout of any endpoint a share may reach, so none is
+  // cut short, and the retries of the share that asks for the most.
   const mostRetries = endpoints.reduce((a, b) => (b.retries.attempts > a.retries.attempts ? b : a));
   return {
     weighted_clusters: {
@@ -115,8 +88,7 @@ function weightedRoute(spec: Spec, options: EnvoyOptions): Json {
         };
       }),
     },
-    timeout: routeTimeout(endpoints.flatMap((e) => fallbackGroup(e, spec))),
-    ...retryPolicy(mostRetries),
+    ...upstreamTiming(mostRetries, endpoints.flatMap((e) => fallbackGroup(e, spec))),
     ...pathRewrite(plan.basePath),
   };
 }

@@ -15,6 +15,7 @@ export const DEFAULTS = {
   metrics: true,
   usageHeaders: false,
   tracingSamplingPercent: 100,
+  maxRequestBodyBytes: 8 * 1024 * 1024,
 } as const;
 
 /** Default burst: one second's worth of the sustained rate, at least 1. */

@@ -56,10 +56,18 @@ export const retrySchema = z
       .min(0, { message: 'must be between 0 and 10' })
       .max(10, { message: 'must be between 0 and 10' })
       .optional()
-      .describe(`Retries after the first attempt (0 disables retries). @default ${DEFAULTS.retryAttempts}`),
-    perTryTimeout: duration.optional().describe('Timeout of each attempt. @default no per-try timeout'),
+      .describe(
+        `Retries after the first attempt (0 disables retries; with fallbackEndpoints traffic still moves to the next one after 3 consecutive failures). @default ${DEFAULTS.retryAttempts}`,
+      ),
+    perTryTimeout: duration
+      .optional()
+      .describe(
+        'Longest wait for the response headers of each attempt, when it should be shorter than timeout; it never cuts a response that has started (a stream). An attempt that times out gets a 504 and is not retried. @default timeout',
+      ),
   })
-  .describe('Retry policy; retried on 5xx, reset and connect-failure.');
+  .describe(
+    'Retry policy. Retried: connection failures, resets before the request was sent, and answers 500, 502 and 503; with fallbackEndpoints also 429 (a provider rate limit), always on the next fallback, never on the endpoint that failed. Never retried: timeouts and 504, since the upstream may still be generating (and billing) the answer.',
+  );
 
 export const endpointSchema = z
   .strictObject({
@@ -93,13 +101,19 @@ export const endpointSchema = z
       .describe('Model names this endpoint serves; reported in status.deployedModels while the endpoint is reachable. @default [the endpoint name]'),
     costPerToken: costPerTokenSchema.optional(),
     credentialsRef: credentialsRefSchema.optional(),
-    timeout: duration.optional().describe(`Timeout for a whole request to this endpoint. @default "${DEFAULTS.endpointTimeout}"`),
+    timeout: duration
+      .optional()
+      .describe(
+        `Longest silence of the endpoint, per attempt: the wait for the first byte of the response, and the longest gap between two bytes of a streamed response (a stalled stream is cut). A stream may last longer than this as long as it keeps sending; a non-streaming answer must arrive within it. A timeout gets a 504 with a JSON error and is not retried. @default "${DEFAULTS.endpointTimeout}"`,
+      ),
     retries: retrySchema.optional(),
     fallbackEndpoints: z
       .array(dnsLabel())
       .max(8)
       .optional()
-      .describe('Names of other endpoints that take this endpoint\'s requests, in order, while it has no healthy upstream (priority failover). A fallback gets the request as the client sent it (only Host, URL base path and credential change), so it must speak the same API (provider Anthropic: Anthropic Messages; AzureOpenAI: Azure OpenAI; any other or none: OpenAI-compatible) and serve every model of this endpoint (its models, or its name when models is not set); give members URLs at the same API level (e.g. https://api.openai.com, not .../v1, next to an in-cluster server that serves /v1/...).'),
+      .describe(
+        "Names of other endpoints that take this endpoint's requests, in order (priority failover): a request that fails (connection failure, 500, 502, 503, or a 429 rate limit) is retried on the next one when retries.attempts > 0, and after 3 consecutive failures the endpoint is ejected for 30 s (longer each time) so its traffic goes to the next one directly. Timeouts are not failed over. A fallback gets the request as the client sent it (only Host, URL base path and credential change), so it must speak the same API (provider Anthropic: Anthropic Messages; AzureOpenAI: Azure OpenAI; any other or none: OpenAI-compatible) and serve every model of this endpoint (its models, or its name when models is not set); give members URLs at the same API level (e.g. https://api.openai.com, not .../v1, next to an in-cluster server that serves /v1/...).",
+      ),
   })
   .describe('An upstream AI/LLM service: an in-cluster Service (serviceRef) or an external provider (url).')
   .meta(validations(ENDPOINT_RULES));

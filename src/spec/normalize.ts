@@ -60,6 +60,7 @@ export interface CanonicalSpec {
     readonly tracing?: { readonly endpoint: string; readonly samplingPercent: number };
   };
   readonly ingress?: ParsedSpec['ingress'];
+  readonly limits: { readonly maxRequestBodyBytes: number };
 }
 
 /** Header that carries an upstream credential, by provider (how each provider's API expects it). */
@@ -173,5 +174,6 @@ export function normalizeSpec(spec: ParsedSpec): CanonicalSpec {
       }),
     },
     ...(spec.ingress && { ingress: { ...spec.ingress } }),
+    limits: { maxRequestBodyBytes: spec.limits?.maxRequestBodyBytes ?? DEFAULTS.maxRequestBodyBytes },
   };
 }

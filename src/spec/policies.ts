@@ -123,10 +123,28 @@ export const ingressSchema = z
     annotations: annotations
       .optional()
       .describe(
-        'Annotations of the Ingress; they win over the ones the gateway sets. With className nginx or none (the cluster default, often ingress-nginx; other controllers ignore these keys) the gateway sets the nginx.ingress.kubernetes.io/ annotations streaming needs: proxy-read-timeout and proxy-send-timeout of the longest endpoint timeout (at least 60 s), proxy-body-size 8m, proxy-buffering and proxy-request-buffering off. @default those',
+        'Annotations of the Ingress; they win over the ones the gateway sets. With className nginx or none (the cluster default, often ingress-nginx; other controllers ignore these keys) the gateway sets the nginx.ingress.kubernetes.io/ annotations streaming needs: proxy-read-timeout and proxy-send-timeout of the longest endpoint timeout (at least 60 s), proxy-body-size of limits.maxRequestBodyBytes, proxy-buffering and proxy-request-buffering off. @default those',
       ),
   })
   .describe(
     'Expose the gateway outside the cluster through an Ingress in front of its Service. Envoy then takes the client address from the last X-Forwarded-For entry (the one the ingress controller adds). @default no Ingress',
   )
   .meta(validations(INGRESS_RULES));
+
+const MiB = 1024 * 1024;
+/** Bounds of limits.maxRequestBodyBytes: a small chat request at least, and what 512 MiB of pod memory can hold a few of. */
+export const REQUEST_BODY_BOUNDS = { min: 64 * 1024, max: 64 * MiB } as const;
+
+export const limitsSchema = z
+  .strictObject({
+    maxRequestBodyBytes: z
+      .number()
+      .int({ message: 'must be a whole number of bytes' })
+      .min(REQUEST_BODY_BOUNDS.min, { message: `must be between ${REQUEST_BODY_BOUNDS.min} and ${REQUEST_BODY_BOUNDS.max} bytes` })
+      .max(REQUEST_BODY_BOUNDS.max, { message: `must be between ${REQUEST_BODY_BOUNDS.min} and ${REQUEST_BODY_BOUNDS.max} bytes` })
+      .optional()
+      .describe(
+        `Largest request body, in bytes, the gateway holds in memory: body routing (RequestBody), promptEngineering and cachingStrategy read the whole body, and retries keep a copy to send again. A larger body gets a 413 with a JSON error when a policy needs the whole body; otherwise it streams to the upstream without retries. The default fits a few images in base64 (vision requests). Each request in flight may hold about three times this much (the body, the router's copy for retries, the policy's copy), so raise the container's memory limit with it. @default ${DEFAULTS.maxRequestBodyBytes} (8 MiB)`,
+      ),
+  })
+  .describe('Resource limits of the gateway. @default the defaults of each field');

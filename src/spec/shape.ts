@@ -5,6 +5,7 @@ import {
   authenticationSchema,
   cachingStrategySchema,
   ingressSchema,
+  limitsSchema,
   observabilitySchema,
   promptEngineeringSchema,
   rateLimitingSchema,
@@ -37,6 +38,7 @@ export const baseSpecSchema = z
     promptEngineering: promptEngineeringSchema.optional(),
     observability: observabilitySchema.optional(),
     ingress: ingressSchema.optional(),
+    limits: limitsSchema.optional(),
   })
   .describe('Desired state of an AI gateway: endpoints, routing and policies.')
   .meta(validations(SPEC_RULES));

@@ -6,10 +6,14 @@ import type { EnvoyOptions, Spec } from '../types';
 /** Bytes kept from the end of a JSON body (or of one SSE line) to find the usage report in. */
 export const USAGE_TAIL_BYTES = 64 * 1024;
 /**
- * Largest non-streaming response held back to add usage headers: Envoy's default stream buffer
- * limit (1 MiB). Larger ones, and ones without content-length, stream on without the headers.
+ * Largest non-streaming response held back to add usage headers: 1 MiB (a chat answer is far
+ * smaller), and never more than the listener's buffer limit (spec.limits.maxRequestBodyBytes, which
+ * bounds responses too: over it Envoy would answer 500). Larger ones, and ones without
+ * content-length, stream on without the headers.
  */
 export const USAGE_MAX_BUFFER_BYTES = 1 << 20;
+
+export const usageBufferBytes = (spec: Spec) => Math.min(USAGE_MAX_BUFFER_BYTES, spec.limits.maxRequestBodyBytes);
 
 /** Whether responses are accounted: some endpoint has a price, or usage headers are asked for. */
 export function usageAccounting(spec: Spec): boolean {
@@ -47,7 +51,7 @@ export function usageFilter(spec: Spec, _options: EnvoyOptions): LuaFilter | und
     prices,
     usageHeaders: spec.observability.usageHeaders,
     tailBytes: USAGE_TAIL_BYTES,
-    maxBufferBytes: USAGE_MAX_BUFFER_BYTES,
+    maxBufferBytes: usageBufferBytes(spec),
   });
   return { filter: luaHttpFilter('usage', source), secretFiles: [] };
 }
