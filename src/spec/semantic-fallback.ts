@@ -17,17 +17,19 @@ export function requestApi(provider: string | undefined): string {
   }
 }
 
-/** The model names an endpoint serves, with the default of `models` (the endpoint's name). */
-const servedModels = (endpoint: Rec): string[] =>
-  Array.isArray(endpoint.models) && endpoint.models.length > 0 ? endpoint.models.filter((m): m is string => typeof m === 'string') : [String(endpoint.name)];
+/** The model names an endpoint lists, or undefined when it lists none (the gateway then cannot know). */
+const listedModels = (endpoint: Rec): string[] | undefined =>
+  Array.isArray(endpoint.models) && endpoint.models.length > 0 ? endpoint.models.filter((m): m is string => typeof m === 'string') : undefined;
 
 const providerText = (endpoint: Rec) => (typeof endpoint.provider === 'string' ? `provider ${endpoint.provider}` : 'no provider');
 
 /**
  * A fallback takes its endpoint's requests as the client sent them: the gateway rewrites Host,
  * base path and credential per member, never the API or the body's "model" (translation between
- * providers is not implemented). So every fallback must speak the endpoint's request API and
- * serve every model the endpoint serves (its `models`, or its name when `models` is not set).
+ * providers is not implemented). So every fallback must speak the endpoint's request API and,
+ * where both list their `models`, serve every model the endpoint lists. Where either lists none
+ * the models are the user's to match (a standby pool of the same server usually does): refusing
+ * that would make `models` mandatory for every fallback.
  */
 export function fallbackCompatibilityIssues(endpoints: unknown[], { reported }: CheckContext): SpecIssue[] {
   const issues: SpecIssue[] = [];
@@ -61,11 +63,13 @@ function incompatibility(primary: Rec, fallback: Rec): string | undefined {
       'path and body on unchanged (no translation between provider APIs yet); use fallbacks that speak the same API'
     );
   }
-  const missing = servedModels(primary).filter((m) => !servedModels(fallback).includes(m));
+  const primaryModels = listedModels(primary);
+  const fallbackModels = listedModels(fallback);
+  if (!primaryModels || !fallbackModels) return undefined;
+  const missing = primaryModels.filter((m) => !fallbackModels.includes(m));
   if (missing.length === 0) return undefined;
-  const defaulted = (e: Rec) => (Array.isArray(e.models) && e.models.length > 0 ? '' : ' (models not set: the endpoint name)');
   return (
-    `${who} cannot take requests of ${whose}: it serves ${list(servedModels(fallback))}${defaulted(fallback)}, not ${list(missing)}${defaulted(primary)}, ` +
+    `${who} cannot take requests of ${whose}: it serves ${list(fallbackModels)}, not ${list(missing)}, ` +
     'and the request\'s "model" is sent on unchanged; list every model of the endpoint in the fallback\'s models'
   );
 }
