@@ -257,7 +257,7 @@ describe('fallback endpoints (priority failover)', () => {
 
   test("each hop bounds silence by its own member's timeout, and its connection manager idles longer than both hops' bounds", () => {
     const outer = (route.route.route as any).retry_policy.per_try_idle_timeout;
-    for (const member of ['openai', 'azure', 'local']) {
+    for (const member of ['openai', 'proxy', 'local']) {
       const hcm = hcmOf(bootstrap, `internal-${member}`);
       const hop = hcm.route_config.virtual_hosts[0].routes[0].route;
       expect(hop.timeout).toBe('0s');

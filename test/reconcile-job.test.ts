@@ -226,6 +226,7 @@ describe('aigate synth --reconcile-job', () => {
       const r = await aigate(['synth', input, '-o', join(out, 'manifests'), '--reconcile-job']);
       expect(r.code).toBe(0);
       expect(readdirSync(join(out, 'manifests')).sort()).toEqual([
+        '.aigate-synth-files',
         'team-a.a.k8s.yaml',
         'team-a.aigate-reconcile.job.k8s.yaml',
         'team-a.b.k8s.yaml',
