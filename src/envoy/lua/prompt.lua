@@ -34,6 +34,11 @@
 -- they contain.
 local byte, sub, find, match, lower, gsub, concat = string.byte, string.sub, string.find, string.match, string.lower, string.gsub, table.concat
 
+-- The system prompt (CONFIG.systemText, JSON string content) as an OpenAI system message and as
+-- an Anthropic text block, built once per worker rather than shipped three times in the ConfigMap.
+local SYSTEM_MESSAGE = CONFIG.systemText and '{"role":"system","content":"' .. CONFIG.systemText .. '"}'
+local SYSTEM_BLOCK = CONFIG.systemText and '{"type":"text","text":"' .. CONFIG.systemText .. '"}'
+
 local function bad_request(h, message)
   C.reply(h, 400, 'invalid_request', message)
 end
@@ -323,7 +328,7 @@ local function anthropic_system_edit(s, system, close, mode)
     return { system.vs, system.ve, suffix and { '"', client, '\\n\\n', text, '"' } or { '"', text, '\\n\\n', client, '"' } }
   end
   if b == 91 then
-    local block = CONFIG.systemBlock
+    local block = SYSTEM_BLOCK
     if byte(s, J.ws(s, system.vs + 1)) == 93 then return { system.vs, system.ve, '[' .. block .. ']' } end
     if suffix then return { system.ve, system.ve - 1, ',' .. block } end
     return { system.vs + 1, system.vs, block .. ',' }
@@ -371,7 +376,7 @@ local function on_request(h)
   elseif replace and system then
     return bad_request(h, 'the request body has a top-level "system" field, which chat completions bodies do not have: the gateway sets the system prompt')
   end
-  local sys = has_sys and not anthropic and CONFIG.systemMessage
+  local sys = has_sys and not anthropic and SYSTEM_MESSAGE
   if not name and sys and (mode == 'Prefix' or mode == 'Suffix') then
     -- Fast path: splice the system message in without looking at the messages.
     local empty = byte(s, J.ws(s, messages.vs + 1)) == 93

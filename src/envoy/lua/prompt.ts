@@ -29,19 +29,6 @@ export function templateParts(template: string): TemplatePart[] {
   return parts;
 }
 
-/**
- * The system prompt in the three shapes the script splices in: an OpenAI system message, the
- * escaped text (an Anthropic "system" string, alone or joined with the client's) and an
- * Anthropic text block (added to a "system" list).
- */
-function systemPromptConfig(text: string): Record<string, LuaValue> {
-  return {
-    systemMessage: JSON.stringify({ role: 'system', content: text }),
-    systemText: jsonStringContent(text),
-    systemBlock: JSON.stringify({ type: 'text', text }),
-  };
-}
-
 /** System prompt and templates applied to chat bodies (promptEngineering). */
 export function promptFilter(spec: Spec, _options: EnvoyOptions): LuaFilter | undefined {
   const prompt = spec.promptEngineering;
@@ -52,7 +39,8 @@ export function promptFilter(spec: Spec, _options: EnvoyOptions): LuaFilter | un
   const transform = prompt.modificationType === 'Transform';
   const source = luaScript('prompt', 'prompt.lua', {
     mode: prompt.modificationType,
-    ...(prompt.systemPrompt !== undefined && systemPromptConfig(prompt.systemPrompt)),
+    // Once, as JSON string content: the script wraps it as a message, a text block or a string.
+    ...(prompt.systemPrompt !== undefined && { systemText: jsonStringContent(prompt.systemPrompt) }),
     templateHeader: prompt.templateHeader.toLowerCase(),
     templates,
     templateList: names.length > 0 ? names.join(', ') : 'none',
