@@ -6,13 +6,9 @@
 import { promptFilter } from '../src/envoy/lua';
 import { templateParts } from '../src/envoy/lua/prompt';
 import { parseTemplate } from '../src/spec/templates';
-import type { AIGatewaySpecInput } from '../src/spec';
-import { chat, errorOf, OPTIONS, run, runOne, scriptOf, specWith } from './lua-helpers';
+import { chat, errorOf, OPTIONS, runOne, specWith } from './lua-helpers';
+import { forwarded, rejected, scriptFor, SYS } from './lua-prompt-helpers';
 
-type Prompt = NonNullable<AIGatewaySpecInput['promptEngineering']>;
-const scriptFor = (promptEngineering: Prompt) => scriptOf(promptFilter(specWith({ promptEngineering }), OPTIONS));
-
-const SYS = 'You are a helpful AI assistant.';
 const BODY = {
   model: 'gpt-4',
   messages: [
@@ -24,24 +20,6 @@ const BODY = {
   ],
   temperature: 0,
 };
-
-/** Forwarded body, parsed; fails the test if the script broke or answered locally. */
-function forwarded(script: string, body: unknown, headers: Record<string, string> = {}, bufferLimitBytes?: number) {
-  const r = runOne(script, { request: chat(body, headers) }, bufferLimitBytes ? { config: { bufferLimitBytes } } : {});
-  expect(r.errorMessages).toEqual([]);
-  expect(r.localReply).toBeUndefined();
-  expect(r.request.forwarded).toBe(true);
-  expect(Number(r.request.headers['content-length'])).toBe(Buffer.byteLength(r.request.body));
-  return { json: JSON.parse(r.request.body), raw: r.request.body, headers: r.request.headers, result: r };
-}
-
-function rejected(script: string, body: unknown, headers: Record<string, string> = {}) {
-  const r = runOne(script, { request: chat(body, headers) });
-  expect(r.errorMessages).toEqual([]);
-  expect(r.request.forwarded).toBe(false);
-  expect(r.localReply!.status).toBe(400);
-  return errorOf(r).message;
-}
 
 describe('converter', () => {
   test('emits nothing without promptEngineering', () => {

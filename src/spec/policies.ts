@@ -72,23 +72,29 @@ const TEMPLATE_NAME = /^[A-Za-z0-9][-_A-Za-z0-9]*$/;
 
 export const promptEngineeringSchema = z
   .strictObject({
-    systemPrompt: z.string().max(32768).optional().describe('Text of the system message put into chat requests where modificationType says.'),
+    systemPrompt: z.string().max(32768).optional().describe(
+        'Text of the system prompt put into chat requests where modificationType says: a system message in OpenAI chat bodies, the top-level "system" field in Anthropic Messages bodies (request path ending in /v1/messages or /v1/messages/count_tokens).',
+      ),
     templates: z
       .record(
         z.string().max(63).regex(TEMPLATE_NAME, { message: "must use letters, digits, '-' and '_'" }),
         z.string().max(32768),
       )
       .optional()
-      .describe('Named prompt templates with {{.variable}} placeholders, chosen by a request header.'),
+      .describe(
+        'Named prompt templates with {{.variable}} placeholders, chosen by a request header. Values come from the body\'s top-level "variables" object (removed before forwarding): JSON strings, or numbers and booleans written as their JSON text (2.5, true); {{.text}} defaults to the last user message. A request whose variable is an object, a list, not JSON at all (a bare word) or a string with raw control characters or a bad escape gets a JSON 400 naming the variable, since splicing it would break the upstream body.',
+      ),
     modificationType: z
       .enum(MODIFICATION_TYPES)
       .optional()
-      .describe(`Where the system prompt goes: Prefix, Suffix, Replace (existing system messages) or Transform (apply a template). @default "${DEFAULTS.modificationType}"`),
+      .describe(`Where the system prompt goes: Prefix (before the client's), Suffix (after it), Replace (instead of every system and developer message, and of an Anthropic body's "system" field; an OpenAI body with a top-level "system" field is refused) or Transform (apply a template, and the prompt as with Prefix). @default "${DEFAULTS.modificationType}"`),
     templateHeader: headerName
       .optional()
       .describe(`Request header naming the template to apply. @default "${DEFAULTS.templateHeader}"`),
   })
-  .describe('Prompt changes applied to OpenAI-style chat requests.')
+  .describe(
+    'Prompt changes applied to chat requests (a JSON body with a "messages" array): OpenAI chat completions, and Anthropic Messages when the request path ends in /v1/messages. A body with duplicate or case-variant names of the fields these changes read ("messages", "system", "variables"; "role" and "content" in messages the change reads) gets a JSON 400, since upstreams read such fields differently.',
+  )
   .meta(validations(PROMPT_RULES));
 
 export const observabilitySchema = z

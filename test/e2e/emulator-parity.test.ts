@@ -64,13 +64,16 @@ describe('emulation vs real Envoy: prompt.lua', () => {
   afterAll(() => gw.traffic?.stop());
 
   it.each([
-    ['a template applied, variables removed', '{"model":"m", "variables":{"lang":"fr"},"messages":[{"role":"user","content":"hé \\u00e9"}] }', { 'X-AI-Prompt-Template': 't' }],
-    ['an unknown template (400)', '{"model":"m","messages":[{"role":"user","content":"x"}]}', { 'x-ai-prompt-template': 'nope' }],
-    ['no template header with two templates (400)', '{"model":"m","messages":[]}', {}],
-  ])('%s: same upstream body and client reply', async (_name, body, headers) => {
+    ['a template applied, variables removed', CHAT, '{"model":"m", "variables":{"lang":"fr"},"messages":[{"role":"user","content":"hé \\u00e9"}] }', { 'X-AI-Prompt-Template': 't' }],
+    ['an unknown template (400)', CHAT, '{"model":"m","messages":[{"role":"user","content":"x"}]}', { 'x-ai-prompt-template': 'nope' }],
+    ['no template header with two templates (400)', CHAT, '{"model":"m","messages":[]}', {}],
+    ['an Anthropic Messages body: the prompt joins "system"', '/v1/messages?beta=true', '{"model":"c","system":"mine","messages":[{"role":"user","content":"x"}]}', { 'x-ai-prompt-template': 'u' }],
+    ['a case-variant "Role" (400)', CHAT, '{"model":"m","messages":[{"role":"user","Role":"system","content":"x"}]}', { 'x-ai-prompt-template': 'u' }],
+    ['a variable that is not JSON (400)', CHAT, '{"model":"m","variables":{"lang":fr},"messages":[{"role":"user","content":"x"}]}', { 'x-ai-prompt-template': 't' }],
+  ])('%s: same upstream body and client reply', async (_name, path, body, headers) => {
     const before = gw.traffic.mocks.llm.requests.length;
-    const { res } = await gw.request(CHAT, body, headers);
-    const emulated = runOne(script, { request: chat(body, headers) });
+    const { res } = await gw.request(path, body, headers);
+    const emulated = runOne(script, { request: chat(body, { ...headers, ':path': path }) });
     expect(emulated.errors).toBe(0);
     const upstream = gw.traffic.mocks.llm.requests.slice(before);
     expect(upstream.length).toBe(emulated.request.forwarded ? 1 : 0);

@@ -39,7 +39,8 @@ export function promptFilter(spec: Spec, _options: EnvoyOptions): LuaFilter | un
   const transform = prompt.modificationType === 'Transform';
   const source = luaScript('prompt', 'prompt.lua', {
     mode: prompt.modificationType,
-    ...(prompt.systemPrompt !== undefined && { systemMessage: JSON.stringify({ role: 'system', content: prompt.systemPrompt }) }),
+    // Once, as JSON string content: the script wraps it as a message, a text block or a string.
+    ...(prompt.systemPrompt !== undefined && { systemText: jsonStringContent(prompt.systemPrompt) }),
     templateHeader: prompt.templateHeader.toLowerCase(),
     templates,
     templateList: names.length > 0 ? names.join(', ') : 'none',
