@@ -457,6 +457,13 @@ export interface AiGatewayResourceSpecCachingStrategy {
    * @schema AiGatewayResourceSpecCachingStrategy#maxEntries
    */
   readonly maxEntries?: number;
+
+  /**
+   * Who shares a cached answer. Caller: only the caller that caused it (the same API key with authentication APIKey, the same token issuer and subject with JWT; a JWT without a subject is not cached). Gateway: every caller of the gateway (only for answers that are the same for everyone). With authentication None there is no caller identity, so the cache is gateway-wide either way. @default "Caller"
+   *
+   * @schema AiGatewayResourceSpecCachingStrategy#scope
+   */
+  readonly scope?: AiGatewayResourceSpecCachingStrategyScope;
 }
 
 /**
@@ -469,6 +476,7 @@ export function toJson_AiGatewayResourceSpecCachingStrategy(obj: AiGatewayResour
     'type': obj.type,
     'ttlSeconds': obj.ttlSeconds,
     'maxEntries': obj.maxEntries,
+    'scope': obj.scope,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1051,6 +1059,18 @@ export enum AiGatewayResourceSpecCachingStrategyType {
   NONE = "None",
   /** Exact */
   EXACT = "Exact",
+}
+
+/**
+ * Who shares a cached answer. Caller: only the caller that caused it (the same API key with authentication APIKey, the same token issuer and subject with JWT; a JWT without a subject is not cached). Gateway: every caller of the gateway (only for answers that are the same for everyone). With authentication None there is no caller identity, so the cache is gateway-wide either way. @default "Caller"
+ *
+ * @schema AiGatewayResourceSpecCachingStrategyScope
+ */
+export enum AiGatewayResourceSpecCachingStrategyScope {
+  /** Caller */
+  CALLER = "Caller",
+  /** Gateway */
+  GATEWAY = "Gateway",
 }
 
 /**
