@@ -3,6 +3,7 @@
  * emulation: hit/miss/bypass, expiry, LRU eviction, per-worker isolation, streaming copy.
  */
 import { cacheFilter, LUA_FILTER_NAMES } from '../src/envoy/lua';
+import { jwtFilter } from '../src/envoy/jwt';
 import { cacheKeyHeaders, CACHE_MAX_BYTES, CACHE_MAX_ENTRY_BYTES } from '../src/envoy/lua/cache';
 import { ENDPOINT_HEADER } from '../src/envoy/names';
 import type { AIGatewaySpecInput } from '../src/spec';
@@ -151,6 +152,13 @@ describe('whose answers are shared (cachingStrategy.scope)', () => {
     expect(run(keyed, [req(), req()]).requests.map(outcome)).toEqual(['bypass', 'bypass']);
     const byJwt = scriptWith({ type: 'Exact' }, { authentication: jwt });
     expect(run(byJwt, [req(byToken({ iss: 'https://issuer.example/' })), req(byToken({ iss: 'https://issuer.example/' }))]).requests.map(outcome)).toEqual(['bypass', 'bypass']);
+  });
+
+  test('jwt_authn puts the verified payload into metadata only when the cache keys on it', () => {
+    const payloadKey = (extra: Partial<AIGatewaySpecInput>) => (jwtFilter(specWith({ authentication: jwt, ...extra })) as any).typed_config.providers.gateway.payload_in_metadata;
+    expect(payloadKey({ cachingStrategy: { type: 'Exact' } })).toBe('jwt_payload');
+    expect(payloadKey({ cachingStrategy: { type: 'Exact', scope: 'Gateway' } })).toBeUndefined();
+    expect(payloadKey({})).toBeUndefined();
   });
 
   test('scope Gateway shares answers across callers, as does authentication None (no identity)', () => {
