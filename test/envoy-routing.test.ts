@@ -1,9 +1,9 @@
 import { OPS_LISTENER } from '../src/envoy/ops-listener';
 import { envoyConfig } from '../src/envoy';
-import { ENDPOINT_HEADER, MODEL_HEADER } from '../src/envoy/names';
+import { ENDPOINT_HEADER, MODEL_HEADER, USAGE_HEADERS } from '../src/envoy/names';
 import { pickWeighted, selectRoute, type EvalRequest } from './support/envoy';
 import { clusterNamed, hcmOf, listenerNamed, rewritePath, upstreamFilter, upstreamFilterNames } from './support/envoy-config';
-import { canonical, OPTIONS, SPECS, type SpecName } from './support/envoy-specs';
+import { canonical, OPTIONS, SPECS, SPEC_NAMES, type SpecName } from './support/envoy-specs';
 import { luaReadsEndpointHeader } from '../src/envoy/lua';
 
 const configOf = (name: SpecName) => envoyConfig(canonical(name), OPTIONS).bootstrap as Record<string, any>;
@@ -150,6 +150,13 @@ describe('RequestBody routing (on the model header the body-routing Lua filter s
 
   test('the internal model header never reaches an upstream', () => {
     expect(routeConfigOf('requestBody').request_headers_to_remove).toEqual([MODEL_HEADER]);
+  });
+});
+
+describe('response headers the gateway owns', () => {
+  test.each(SPEC_NAMES)('%s: the usage header names are removed from every upstream answer, usage filter or not', (name) => {
+    expect(routeConfigOf(name).response_headers_to_remove).toEqual(expect.arrayContaining(Object.values(USAGE_HEADERS)));
+    expect(Object.values(USAGE_HEADERS).every((h) => h.startsWith('x-ai-usage-'))).toBe(true);
   });
 });
 

@@ -48,6 +48,26 @@ describe('converter', () => {
   });
 });
 
+describe('the caller handed to the response cache', () => {
+  const withCache = (scope?: 'Caller' | 'Gateway') => {
+    const spec = specWith({ authentication: { type: 'APIKey', apiKeyRef: { name: 'client-keys', key: 'keys' } }, cachingStrategy: { type: 'Exact', ...(scope && { scope }) } });
+    return scriptOf(apiKeyAuthFilter(spec, OPTIONS)).replace('"/etc/aigateway/secrets/client-keys/keys"', JSON.stringify(keyFile));
+  };
+
+  test('puts the accepted key into its own metadata namespace only when the cache keys on it', () => {
+    const files = { [keyFile]: `${KEY_A}\n` };
+    const [keyed] = run(withCache(), [withKey({ 'x-api-key': KEY_A }, { files })]).requests;
+    expect(keyed.dynamicMetadata['ai.gateway.api_key_auth']).toEqual({ caller: KEY_A });
+    expect(keyed.request.headers['x-api-key']).toBeUndefined();
+    for (const source of [withCache('Gateway'), script]) {
+      const [r] = run(source, [withKey({ 'x-api-key': KEY_A }, { files })]).requests;
+      expect(r.dynamicMetadata['ai.gateway.api_key_auth']).toBeUndefined();
+    }
+    const [denied] = run(withCache(), [withKey({ 'x-api-key': KEY_B }, { files })]).requests;
+    expect(denied.dynamicMetadata['ai.gateway.api_key_auth']).toBeUndefined();
+  });
+});
+
 describe('accepted keys', () => {
   test('accepts a listed key as Bearer token or x-api-key and removes it before forwarding', () => {
     const res = run(script, [
@@ -72,6 +92,41 @@ describe('accepted keys', () => {
       withKey({ 'x-api-key': '# team a' }),
     ]);
     expect(res.requests.map((r) => r.localReply?.status ?? 'forwarded')).toEqual(['forwarded', 401, 401]);
+  });
+});
+
+describe('key files written by other editors', () => {
+  const warnings = (r: { logs: Array<{ level: string; message: string }> }) => r.logs.filter((l) => l.level === 'warn').map((l) => l.message);
+
+  test('accepts the first key of a file that starts with a UTF-8 byte order mark, and warns once per changed file', () => {
+    const res = run(script, [
+      withKey({ 'x-api-key': KEY_A }, { files: { [keyFile]: `\ufeff${KEY_A}\n${KEY_B}\n` }, now: 1000 }),
+      withKey({ 'x-api-key': KEY_B }, { now: 1000 + API_KEY_RELOAD_SECONDS }),
+    ]);
+    expect(res.requests.map((r) => r.localReply?.status ?? 'forwarded')).toEqual(['forwarded', 'forwarded']);
+    expect(warnings(res.requests[0])).toEqual([expect.stringContaining('byte order mark')]);
+    expect(res.requests[1].logs).toEqual([]); // re-read, unchanged: no second warning
+  });
+
+  test('accepts every key of a file with CR-only line ends (and mixed ones), and warns without key material', () => {
+    const res = run(script, [
+      withKey({ 'x-api-key': KEY_A }, { files: { [keyFile]: `# keys\r${KEY_A}\r${KEY_B}\r` }, now: 1000 }),
+      withKey({ 'x-api-key': KEY_B }, { now: 1001 }),
+      withKey({ 'x-api-key': KEY_B }, { files: { [keyFile]: `${KEY_A}\r\n${KEY_B}\r` }, now: 1000 + API_KEY_RELOAD_SECONDS }),
+      withKey({ 'x-api-key': KEY_A }, { now: 1000 + API_KEY_RELOAD_SECONDS }),
+    ]);
+    expect(res.requests.map((r) => r.localReply?.status ?? 'forwarded')).toEqual(['forwarded', 'forwarded', 'forwarded', 'forwarded']);
+    expect(warnings(res.requests[0])).toEqual([expect.stringContaining('CR-only line ends')]);
+    expect(warnings(res.requests[2])).toEqual([expect.stringContaining('CR-only line ends')]); // a new file, a new warning
+    const logged = JSON.stringify(res.requests.map((r) => r.logs));
+    expect(logged).not.toContain('aaaa');
+    expect(logged).not.toContain('bbbb');
+  });
+
+  test('a CRLF file is the ordinary case: no warning', () => {
+    const [r] = run(script, [withKey({ 'x-api-key': KEY_B }, { files: { [keyFile]: `${KEY_A}\r\n${KEY_B}\r\n` }, now: 1000 })]).requests;
+    expect(r.localReply).toBeUndefined();
+    expect(r.logs).toEqual([]);
   });
 });
 

@@ -2,7 +2,8 @@
  * Exact-match response cache (cachingStrategy.type Exact) under LuaJIT through the Envoy Lua
  * emulation: hit/miss/bypass, expiry, LRU eviction, per-worker isolation, streaming copy.
  */
-import { cacheFilter } from '../src/envoy/lua';
+import { cacheFilter, LUA_FILTER_NAMES } from '../src/envoy/lua';
+import { jwtFilter } from '../src/envoy/jwt';
 import { cacheKeyHeaders, CACHE_MAX_BYTES, CACHE_MAX_ENTRY_BYTES } from '../src/envoy/lua/cache';
 import { ENDPOINT_HEADER } from '../src/envoy/names';
 import type { AIGatewaySpecInput } from '../src/spec';
@@ -24,9 +25,12 @@ interface Req {
   answer?: string | string[];
   now?: number;
   worker?: number;
+  /** Dynamic metadata the filters before the cache left (the caller's identity). */
+  metadata?: Record<string, Record<string, unknown>>;
 }
-function req({ body = { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }], temperature: 0 }, headers = {}, status = '200', responseHeaders = {}, answer = ANSWER, now = T0, worker }: Req = {}): LuaScenarioRequest {
+function req({ body = { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }], temperature: 0 }, headers = {}, status = '200', responseHeaders = {}, answer = ANSWER, now = T0, worker, metadata }: Req = {}): LuaScenarioRequest {
   return {
+    ...(metadata && { streamInfo: { dynamicMetadata: metadata } }),
     request: chat(body, headers),
     response: { headers: { ':status': status, 'content-type': 'application/json', [ENDPOINT_HEADER]: 'openai', ...responseHeaders }, body: answer },
     now,
@@ -110,6 +114,58 @@ describe('hits and misses', () => {
       expect(hit.response.body).toBe(ANSWER);
       expect(hit.errors).toBe(0);
     }
+  });
+});
+
+describe('whose answers are shared (cachingStrategy.scope)', () => {
+  const KEY_NS = LUA_FILTER_NAMES.apiKeyAuth;
+  const JWT_NS = 'envoy.filters.http.jwt_authn';
+  const apiKey = { type: 'APIKey', apiKeyRef: { name: 'keys', key: 'k' } } as const;
+  const jwt = { type: 'JWT', jwtSpec: { issuer: 'https://issuer.example/', jwksUri: 'https://issuer.example/jwks.json' } } as const;
+  const byKey = (key: string): Req => ({ metadata: { [KEY_NS]: { caller: key } } });
+  const byToken = (payload: Record<string, unknown>): Req => ({ metadata: { [JWT_NS]: { jwt_payload: payload } } });
+
+  test('APIKey, by default: a caller never gets the answer cached for another key', () => {
+    const keyed = scriptWith({ type: 'Exact' }, { authentication: apiKey });
+    const res = run(keyed, [req(byKey('key-a')), req(byKey('key-b')), req(byKey('key-a')), req(byKey('key-b'))]);
+    expect(res.requests.map(outcome)).toEqual(['miss', 'miss', 'hit', 'hit']);
+    // The key is read once and blanked, so nothing after the cache (access log) can see it.
+    for (const r of res.requests) expect(r.dynamicMetadata[KEY_NS]).toEqual({ caller: '' });
+  });
+
+  test('JWT, by default: entries are per issuer and subject', () => {
+    const keyed = scriptWith({ type: 'Exact' }, { authentication: jwt });
+    const res = run(keyed, [
+      req(byToken({ iss: 'https://issuer.example/', sub: 'alice' })),
+      req(byToken({ iss: 'https://issuer.example/', sub: 'bob' })),
+      req(byToken({ iss: 'https://other.example/', sub: 'alice' })),
+      req(byToken({ iss: 'https://issuer.example/', sub: 'alice', aud: 'x', iat: 1 })),
+      // No splice: iss "a" + sub "\u0000b" is not iss "a\u0000" + sub "b".
+      req(byToken({ iss: 'a', sub: '\u0000b' })),
+      req(byToken({ iss: 'a\u0000', sub: 'b' })),
+    ]);
+    expect(res.requests.map(outcome)).toEqual(['miss', 'miss', 'miss', 'hit', 'miss', 'miss']);
+  });
+
+  test('fails safe: without an identity (no key handed over, a token without a subject) nothing is cached', () => {
+    const keyed = scriptWith({ type: 'Exact' }, { authentication: apiKey });
+    expect(run(keyed, [req(), req()]).requests.map(outcome)).toEqual(['bypass', 'bypass']);
+    const byJwt = scriptWith({ type: 'Exact' }, { authentication: jwt });
+    expect(run(byJwt, [req(byToken({ iss: 'https://issuer.example/' })), req(byToken({ iss: 'https://issuer.example/' }))]).requests.map(outcome)).toEqual(['bypass', 'bypass']);
+  });
+
+  test('jwt_authn puts the verified payload into metadata only when the cache keys on it', () => {
+    const payloadKey = (extra: Partial<AIGatewaySpecInput>) => (jwtFilter(specWith({ authentication: jwt, ...extra })) as any).typed_config.providers.gateway.payload_in_metadata;
+    expect(payloadKey({ cachingStrategy: { type: 'Exact' } })).toBe('jwt_payload');
+    expect(payloadKey({ cachingStrategy: { type: 'Exact', scope: 'Gateway' } })).toBeUndefined();
+    expect(payloadKey({})).toBeUndefined();
+  });
+
+  test('scope Gateway shares answers across callers, as does authentication None (no identity)', () => {
+    const shared = scriptWith({ type: 'Exact', scope: 'Gateway' }, { authentication: apiKey });
+    expect(run(shared, [req(byKey('key-a')), req(byKey('key-b'))]).requests.map(outcome)).toEqual(['miss', 'hit']);
+    const open = scriptWith({ type: 'Exact' });
+    expect(run(open, [req(), req()]).requests.map(outcome)).toEqual(['miss', 'hit']);
   });
 });
 

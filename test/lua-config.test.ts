@@ -84,6 +84,7 @@ local CONFIG = {
   ["reloadSeconds"] = 5,
   ["maxKeyLength"] = 4096,
   ["realm"] = "my-llm-gateway",
+  ["exposeCaller"] = true,
 }`);
   });
 
@@ -105,6 +106,10 @@ local CONFIG = {
     "x-ai-prompt-template",
   },
   ["zeroUsageOnHit"] = true,
+  ["caller"] = "APIKey",
+  ["apiKeyNamespace"] = "ai.gateway.api_key_auth",
+  ["jwtNamespace"] = "envoy.filters.http.jwt_authn",
+  ["jwtPayloadKey"] = "jwt_payload",
 }`);
   });
 
@@ -169,6 +174,11 @@ local CONFIG = {
     },
   },
   ["usageHeaders"] = true,
+  ["usageHeaderNames"] = {
+    ["inputTokens"] = "x-ai-usage-input-tokens",
+    ["outputTokens"] = "x-ai-usage-output-tokens",
+    ["costUsd"] = "x-ai-usage-cost-usd",
+  },
   ["tailBytes"] = 65536,
   ["maxBufferBytes"] = 1048576,
 }`);

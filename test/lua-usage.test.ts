@@ -214,6 +214,32 @@ describe('what is not accounted', () => {
   });
 });
 
+describe('usage headers the upstream sent', () => {
+  const forged = { 'x-ai-usage-input-tokens': '1', 'x-ai-usage-output-tokens': '2', 'X-AI-Usage-Cost-USD': '0.0', 'x-ai-usage-anything': 'x' };
+  const usageHeadersOf = (r: { response: { headers: Record<string, unknown> } }) => Object.keys(r.response.headers).filter((k) => k.toLowerCase().startsWith('x-ai-usage-'));
+
+  test('never reach the client: on a stream, with usage headers off, and where no usage was found', () => {
+    const cases = [
+      [withHeaders, answered(OPENAI_SSE, 'text/event-stream', forged)],
+      [script, answered(OPENAI_JSON, 'application/json', { ...forged, 'content-length': String(OPENAI_JSON.length) })],
+      [withHeaders, answered('{"id":"x"}', 'application/json', { ...forged, 'content-length': '10' })],
+      [withHeaders, answered('not json', 'text/plain', forged)],
+    ] as const;
+    for (const [source, request] of cases) {
+      const r = runOne(source, request);
+      expect(r.errors).toBe(0);
+      expect(usageHeadersOf(r)).toEqual([]);
+      expect(r.response.headers['content-type']).toBeDefined();
+    }
+  });
+
+  test('are replaced by the gateway\'s own values when it sets them', () => {
+    const r = runOne(withHeaders, answered(OPENAI_JSON, 'application/json', { ...forged, 'content-length': String(OPENAI_JSON.length) }));
+    expect(usageHeadersOf(r).sort()).toEqual(['x-ai-usage-cost-usd', 'x-ai-usage-input-tokens', 'x-ai-usage-output-tokens']);
+    expect(r.response.headers['x-ai-usage-input-tokens']).toBe('812');
+  });
+});
+
 describe('cost arithmetic', () => {
   const priced = (input: string, output: string) =>
     scriptWith({ endpoints: [{ name: 'openai', serviceRef: { name: 'o' }, costPerToken: { inputTokens: input, outputTokens: output } }], modelRouting: undefined });

@@ -1,5 +1,6 @@
 import { dnsCluster, upstreamTls } from './clusters';
-import { JWKS_CLUSTER } from './names';
+import { cacheCaller } from './lua/cache';
+import { JWKS_CLUSTER, JWT_AUTHN_FILTER, JWT_PAYLOAD_KEY } from './names';
 import type { Json, Spec } from './types';
 import { parseUrl, typed } from './util';
 
@@ -17,7 +18,7 @@ export function jwtFilter(spec: Spec): Json | undefined {
   const jwt = spec.authentication.type === 'JWT' ? spec.authentication.jwtSpec : undefined;
   if (!jwt) return undefined;
   return {
-    name: 'envoy.filters.http.jwt_authn',
+    name: JWT_AUTHN_FILTER,
     typed_config: typed(JWT_AUTHN, {
       providers: {
         [JWT_PROVIDER]: {
@@ -30,6 +31,9 @@ export function jwtFilter(spec: Spec): Json | undefined {
             retry_policy: { num_retries: 3, retry_back_off: { base_interval: '0.5s', max_interval: '5s' } },
           },
           forward: false,
+          // The verified claims for the response cache's caller identity (iss, sub), in
+          // dynamic metadata only; no header carries them.
+          ...(cacheCaller(spec) === 'JWT' && { payload_in_metadata: JWT_PAYLOAD_KEY }),
         },
       },
       rules: [{ match: { prefix: '/' }, requires: { provider_name: JWT_PROVIDER } }],

@@ -22,6 +22,21 @@ export const MODEL_HEADER = 'x-ai-gateway-model';
  * so response-path filters know which endpoint answered; removed before the client sees it.
  */
 export const ENDPOINT_HEADER = 'x-ai-gateway-endpoint';
+/**
+ * Response headers with a request's usage (observability.usageHeaders), set by the usage Lua
+ * filter. The gateway owns these names: the route table removes them from every upstream answer
+ * (streams too, and when the filter is off), so a client never reads an upstream's value as the
+ * gateway's; the filter also removes any other x-ai-usage-* name.
+ */
+export const USAGE_HEADERS = {
+  inputTokens: 'x-ai-usage-input-tokens',
+  outputTokens: 'x-ai-usage-output-tokens',
+  costUsd: 'x-ai-usage-cost-usd',
+} as const;
+/** The jwt_authn filter's name, also the dynamic metadata namespace it writes the token's payload to. */
+export const JWT_AUTHN_FILTER = 'envoy.filters.http.jwt_authn';
+/** Key of the verified token's payload in JWT_AUTHN_FILTER's metadata (payload_in_metadata). */
+export const JWT_PAYLOAD_KEY = 'jwt_payload';
 /** Dynamic metadata namespace for per-request facts (model, endpoint, tokens, cost, cache) read by the access log. */
 export const METADATA_NAMESPACE = 'ai.gateway';
 

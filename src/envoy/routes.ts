@@ -1,7 +1,7 @@
 import { upstreamAddress } from './clusters';
 import { fallbackGroup, hasFallbacks } from './fallback';
 import { luaReadsEndpointHeader } from './lua';
-import { ENDPOINT_HEADER, MODEL_HEADER, ROUTE_CONFIG, VIRTUAL_HOST } from './names';
+import { ENDPOINT_HEADER, MODEL_HEADER, ROUTE_CONFIG, USAGE_HEADERS, VIRTUAL_HOST } from './names';
 import { routeCluster, weightedPlan } from './topology';
 import type { Endpoint, EnvoyOptions, Json, Spec } from './types';
 import { NO_ROUTE_TIMEOUT, retryPolicy } from './upstream-timing';
@@ -157,5 +157,8 @@ export function routesFor(spec: Spec, options: EnvoyOptions): Json {
     virtual_hosts: [{ name: VIRTUAL_HOST, domains: ['*'], routes }],
     // Internal header: routing reads it, upstreams never see it (whoever set it).
     request_headers_to_remove: [MODEL_HEADER],
+    // The gateway's own usage headers: an upstream's never reach the client. The router applies
+    // this before the encoder filters run, so the usage filter's values (set later) stay.
+    response_headers_to_remove: Object.values(USAGE_HEADERS),
   };
 }

@@ -11,6 +11,7 @@ export const DEFAULTS = {
   templateHeader: 'x-ai-prompt-template',
   cacheTtlSeconds: 300,
   cacheMaxEntries: 1000,
+  cacheScope: 'Caller',
   accessLog: true,
   metrics: true,
   usageHeaders: false,

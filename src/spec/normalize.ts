@@ -6,6 +6,7 @@ import type { RoutingStrategy } from './routing';
 
 type ParsedSpec = z.output<typeof baseSpecSchema>;
 type ParsedEndpoint = ParsedSpec['endpoints'][number];
+type CacheScope = NonNullable<NonNullable<ParsedSpec['cachingStrategy']>['scope']>;
 
 /**
  * The canonical spec: the design's shorthand expanded, every default filled in. It is what the
@@ -46,7 +47,7 @@ export interface CanonicalSpec {
   };
   readonly authentication: NonNullable<ParsedSpec['authentication']>;
   readonly rateLimiting?: { readonly requestsPerMinute: number; readonly burst: number };
-  readonly cachingStrategy?: { readonly type: 'Exact'; readonly ttlSeconds: number; readonly maxEntries: number };
+  readonly cachingStrategy?: { readonly type: 'Exact'; readonly ttlSeconds: number; readonly maxEntries: number; readonly scope: CacheScope };
   readonly promptEngineering?: {
     readonly systemPrompt?: string;
     readonly templates: Record<string, string>;
@@ -155,6 +156,7 @@ export function normalizeSpec(spec: ParsedSpec): CanonicalSpec {
           type: 'Exact' as const,
           ttlSeconds: cache.ttlSeconds ?? DEFAULTS.cacheTtlSeconds,
           maxEntries: cache.maxEntries ?? DEFAULTS.cacheMaxEntries,
+          scope: cache.scope ?? DEFAULTS.cacheScope,
         },
       }),
     ...(prompt && {

@@ -6,6 +6,7 @@ import { annotations, dnsLabel, dnsSubdomain, headerName, secretKeyRef } from '.
 export const AUTH_TYPES = ['APIKey', 'JWT', 'None'] as const;
 export const MODIFICATION_TYPES = ['Prefix', 'Suffix', 'Replace', 'Transform'] as const;
 export const CACHE_TYPES = ['None', 'Exact'] as const;
+export const CACHE_SCOPES = ['Caller', 'Gateway'] as const;
 
 const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[^\s?#]*)?(\?[^\s#]*)?$/;
 
@@ -65,6 +66,12 @@ export const cachingStrategySchema = z
     type: z.enum(CACHE_TYPES).describe("None: no caching. Exact: an identical earlier request's response is served again while it is fresh."),
     ttlSeconds: z.number().int().min(1).max(86400).optional().describe(`How long an entry is served. @default ${DEFAULTS.cacheTtlSeconds}`),
     maxEntries: z.number().int().min(1).max(100000).optional().describe(`Entries kept per Envoy worker. @default ${DEFAULTS.cacheMaxEntries}`),
+    scope: z
+      .enum(CACHE_SCOPES)
+      .optional()
+      .describe(
+        `Who shares a cached answer. Caller: only the caller that caused it (the same API key with authentication APIKey, the same token issuer and subject with JWT; a JWT without a subject is not cached). Gateway: every caller of the gateway (only for answers that are the same for everyone). With authentication None there is no caller identity, so the cache is gateway-wide either way. @default "${DEFAULTS.cacheScope}"`,
+      ),
   })
   .describe('Response caching for non-streaming, deterministic requests.');
 

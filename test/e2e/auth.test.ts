@@ -103,6 +103,15 @@ describe('APIKey: the key file changes while the gateway runs', () => {
     await expectUnauthorized(await chat(gateway.url, bearer('old-key')));
   });
 
+  it('reads a rotated file with a UTF-8 byte order mark and CR-only line ends (every key), and warns without the keys', async () => {
+    gateway.files.rotateSecret(SECRET, { keys: '\ufeffbom-key\rsecond-key\r' });
+    expect(await statusAfterReload(() => chat(gateway.url, bearer('bom-key')), (s) => s === 200)).toBe(200);
+    expect((await chat(gateway.url, bearer('second-key'))).status).toBe(200);
+    await expectUnauthorized(await chat(gateway.url, bearer('old-key')));
+    expect(gateway.stderr()).toContain('starts with a UTF-8 byte order mark (ignored) and has CR-only line ends (read as line breaks)');
+    for (const key of ['bom-key', 'second-key', 'old-key']) expect(gateway.stderr()).not.toContain(key);
+  });
+
   it('fails closed when the key file disappears: 503, never passed upstream', async () => {
     gateway.files.removeSecretKeys(SECRET);
     const status = await statusAfterReload(() => chat(gateway.url, bearer('old-key')), (s) => s !== 200);

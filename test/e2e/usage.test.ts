@@ -4,7 +4,7 @@
  * filter put into the `ai.gateway` dynamic metadata, for JSON and SSE answers in OpenAI and
  * Anthropic shape; usageHeaders adds x-ai-usage-* to non-streaming responses.
  */
-import { anthropicHandler, openAiHandler } from '../support/real-envoy';
+import { anthropicHandler, openAiHandler, type MockHandler } from '../support/real-envoy';
 import { logLine, send, startTraffic, type Traffic } from './traffic';
 
 const OPENAI_USAGE = { input: 7, output: 3 };
@@ -146,5 +146,45 @@ describe('real Envoy: cost of a Weighted split follows the endpoint that answere
     }
     expect(lines.filter((l) => l.endpoint === 'cheap')).toHaveLength(traffic.mocks.cheap.requests.length);
     expect(traffic.mocks.cheap.requests.length * traffic.mocks.dear.requests.length).toBeGreaterThan(0);
+  });
+});
+
+describe('real Envoy: x-ai-usage-* headers an upstream sends never reach the client', () => {
+  const FORGED = { 'x-ai-usage-input-tokens': '1', 'x-ai-usage-output-tokens': '2', 'x-ai-usage-cost-usd': '0', 'x-ai-usage-extra': 'x' };
+  /** An OpenAI mock that also sends usage headers of its own. */
+  const forging = (): MockHandler => {
+    const inner = openAiHandler({ name: 'llm', usage: OPENAI_USAGE });
+    return (req, res) => {
+      for (const [k, v] of Object.entries(FORGED)) res.setHeader(k, v);
+      return inner(req, res);
+    };
+  };
+  const usageHeaders = (res: { headers: Headers }) => Object.fromEntries([...res.headers].filter(([k]) => k.startsWith('x-ai-usage-')));
+  const body = (extra: object = {}) => ({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], ...extra });
+  const stream = { stream: true, stream_options: { include_usage: true } };
+  let plain: Traffic;
+  let accounted: Traffic;
+  beforeAll(async () => {
+    [plain, accounted] = await Promise.all([
+      startTraffic({ gatewayClassName: 'envoy', endpoints: [{ name: 'llm', serviceRef: { name: 'llm' } }] }, { llm: forging() }),
+      startTraffic({ gatewayClassName: 'envoy', endpoints: [{ name: 'llm', serviceRef: { name: 'llm' } }], observability: { usageHeaders: true } }, { llm: forging() }),
+    ]);
+  });
+  afterAll(async () => Promise.all([plain?.stop(), accounted?.stop()]));
+
+  it('fails to pass them without usage accounting (no usage filter): the gateway\'s names are removed, JSON and SSE', async () => {
+    for (const extra of [{}, stream]) {
+      const res = await send(plain.gateway.url + '/v1/chat/completions', body(extra));
+      expect(res.status).toBe(200);
+      expect(Object.keys(usageHeaders(res)).filter((k) => k !== 'x-ai-usage-extra')).toEqual([]);
+    }
+  });
+
+  it('fails to pass any of them with usageHeaders: a stream carries none, a JSON answer only the gateway\'s own values', async () => {
+    const streamed = await send(accounted.gateway.url + '/v1/chat/completions', body(stream));
+    expect(streamed.text).toContain('data: [DONE]');
+    expect(usageHeaders(streamed)).toEqual({});
+    const json = await send(accounted.gateway.url + '/v1/chat/completions', body());
+    expect(usageHeaders(json)).toEqual({ 'x-ai-usage-input-tokens': '7', 'x-ai-usage-output-tokens': '3' });
   });
 });

@@ -1,19 +1,34 @@
 -- API-key authentication (authentication.type APIKey).
 --
 -- Accepted keys live in a file mounted from a Kubernetes Secret: one key per line, surrounding
--- whitespace trimmed, blank lines and lines starting with "#" ignored. Each worker re-reads the
--- file at most every CONFIG.reloadSeconds, so a rotated Secret takes effect without a restart.
--- A missing or unreadable file fails closed (503), never open. Keys are never logged.
+-- whitespace trimmed, blank lines and lines starting with "#" ignored. Lines may end in \n, \r\n
+-- or a lone \r (an old Mac editor), and a UTF-8 byte order mark at the start is dropped; the last
+-- two are logged as a warning (once per changed file), since other tools may read such a file
+-- differently. Each worker re-reads the file at most every CONFIG.reloadSeconds, so a rotated
+-- Secret takes effect without a restart. A missing or unreadable file fails closed (503), never
+-- open. Keys are never logged.
 local byte, find, sub, lower = string.byte, string.find, string.sub, string.lower
 local bor, bxor = bit.bor, bit.bxor
 
+local BOM = '\239\187\191'
+
 -- Per worker (Envoy gives each worker its own Lua state and runs this chunk once in it): keys
--- grouped by length, when they were read, and whether the last read found a problem.
-local keys_by_length, keys_read_at, keys_problem
+-- grouped by length, when they were read, the text they came from, and whether the last read
+-- found a problem.
+local keys_by_length, keys_read_at, keys_text, keys_problem
+
+-- What in the file's layout is unusual (for the warning), or nil. Never any of its content.
+local function layout_quirks(text)
+  local quirks = {}
+  if sub(text, 1, 3) == BOM then quirks[#quirks + 1] = 'starts with a UTF-8 byte order mark (ignored)' end
+  if find(text, '\r[^\n]') or byte(text, #text) == 13 then quirks[#quirks + 1] = 'has CR-only line ends (read as line breaks)' end
+  return #quirks > 0 and table.concat(quirks, ' and ') or nil
+end
 
 local function parse_keys(text)
+  if sub(text, 1, 3) == BOM then text = sub(text, 4) end
   local by_length, count = {}, 0
-  for line in string.gmatch(text, '[^\n]+') do
+  for line in string.gmatch(text, '[^\r\n]+') do
     local key = string.match(line, '^%s*(.-)%s*$')
     if key ~= '' and byte(key, 1) ~= 35 then
       local list = by_length[#key]
@@ -37,6 +52,13 @@ local function load_keys(h, now)
     keys_by_length, keys_problem = nil, 'missing'
     h:logErr(CONFIG.filterName .. ': cannot read the API key file ' .. CONFIG.keyFile .. ' (Secret ' .. CONFIG.secretName .. '); refusing requests with 503')
     return
+  end
+  -- An unchanged file (the usual case on a reload) keeps its parsed keys and says nothing again.
+  if text == keys_text and keys_problem ~= 'missing' then return end
+  keys_text = text
+  local quirks = layout_quirks(text)
+  if quirks then
+    h:logWarn(CONFIG.filterName .. ': the API key file ' .. CONFIG.keyFile .. ' (Secret ' .. CONFIG.secretName .. ') ' .. quirks .. '; write one key per line with \\n line ends')
   end
   local by_length, count = parse_keys(text)
   if count == 0 and keys_problem ~= 'empty' then
@@ -100,6 +122,10 @@ local function on_request(h)
   headers:remove('authorization')
   headers:remove('x-api-key')
   C.set_metadata(h, 'auth', 'ok')
+  -- The caller's identity for the response cache (cachingStrategy.scope Caller): the key itself,
+  -- in this filter's own metadata namespace, which no access log or header reads; the cache
+  -- filter blanks it as soon as it has read it.
+  if CONFIG.exposeCaller then h:streamInfo():dynamicMetadata():set(CONFIG.filterName, 'caller', key) end
 end
 
 envoy_on_request = C.guard_request(on_request)

@@ -1,6 +1,7 @@
 import { luaHttpFilter, luaScript, secretFile } from './script';
 import type { EnvoyOptions, Spec } from '../types';
 import type { LuaFilter } from './lua-filter';
+import { cacheCaller } from './cache';
 
 /** Seconds between two reads of the key file by one worker (rotation delay on top of the kubelet's). */
 export const API_KEY_RELOAD_SECONDS = 5;
@@ -16,6 +17,8 @@ export function apiKeyAuthFilter(spec: Spec, options: EnvoyOptions): LuaFilter |
     reloadSeconds: API_KEY_RELOAD_SECONDS,
     maxKeyLength: 4096,
     realm: options.gatewayName,
+    // Hand the key to the cache filter only when the cache keys on it.
+    exposeCaller: cacheCaller(spec) === 'APIKey',
   });
   return { filter: luaHttpFilter('apiKeyAuth', source), secretFiles: [file] };
 }

@@ -3,8 +3,11 @@
 -- What is cached: 200 JSON answers to POST requests with a JSON object body that is neither
 -- streaming ("stream": true) nor sampled ("temperature" present and not 0), unless the client
 -- sends Cache-Control no-cache/no-store or the upstream answers Cache-Control no-store/private.
--- The key is the path, the headers that choose the endpoint or the prompt template, and the
--- body with the whitespace outside strings removed.
+-- The key is the caller's identity (cachingStrategy.scope Caller: the API key the caller
+-- presented, or the verified JWT's issuer and subject; none with scope Gateway or without
+-- authentication), the path, the headers that choose the endpoint or the prompt template, and
+-- the body with the whitespace outside strings removed. A request whose caller cannot be told
+-- (no key handed over, a token without a subject) is not cached rather than shared.
 --
 -- Where it lives: in this script's Lua globals, so one cache per Envoy worker thread per pod,
 -- not shared, lost on restart. LRU with a TTL, at most CONFIG.maxEntries entries and
@@ -70,6 +73,27 @@ local function bypass(h, why)
   h:logDebug(CONFIG.filterName .. ': not cached: ' .. why)
 end
 
+-- The caller's identity as the first part of the key: "" when entries are shared, nil when
+-- the caller cannot be told. The API-key filter hands the key over in its own metadata
+-- namespace; it is blanked here once read, so nothing after this filter (the access log) sees
+-- it. Length prefixes keep the parts from running into each other whatever bytes they hold.
+local function caller_identity(h)
+  if CONFIG.caller == 'None' then return '' end
+  local dm = h:streamInfo():dynamicMetadata()
+  if CONFIG.caller == 'APIKey' then
+    local md = dm:get(CONFIG.apiKeyNamespace)
+    local key = md and md.caller
+    if type(key) ~= 'string' or key == '' then return nil end
+    dm:set(CONFIG.apiKeyNamespace, 'caller', '')
+    return #key .. ':' .. key
+  end
+  local md = dm:get(CONFIG.jwtNamespace)
+  local payload = md and md[CONFIG.jwtPayloadKey]
+  local iss, sub = payload and payload.iss, payload and payload.sub
+  if type(iss) ~= 'string' or type(sub) ~= 'string' or sub == '' then return nil end
+  return #iss .. ':' .. iss .. #sub .. ':' .. sub
+end
+
 -- Why a request body cannot be answered from the cache, or nil when it can.
 local function not_cacheable(s)
   local members = J.document_members(s)
@@ -88,13 +112,16 @@ local function on_request(h)
   headers:remove('accept-encoding')
   if headers:get(':method') ~= 'POST' then return bypass(h, 'not a POST') end
   if has_directive(headers:get('cache-control'), 'no-cache', 'no-store') then return bypass(h, 'client cache-control') end
-  local parts = { headers:get(':path') or '' }
-  for i, name in ipairs(CONFIG.keyHeaders) do parts[i + 1] = headers:get(name) or '' end
+  local caller = caller_identity(h)
+  if not caller then return bypass(h, 'no caller identity') end
+  local parts = { caller, headers:get(':path') or '' }
+  for _, name in ipairs(CONFIG.keyHeaders) do parts[#parts + 1] = headers:get(name) or '' end
   local s = C.request_body(h)
   if not s then return bypass(h, 'no body') end
   local why = not_cacheable(s)
   if why then return bypass(h, why) end
-  -- Header values cannot contain NUL, so the parts cannot run into each other.
+  -- Header values cannot contain NUL (and the identity is length-prefixed), so the parts cannot
+  -- run into each other.
   parts[#parts + 1] = J.compact(s)
   local key = concat(parts, '\0')
   local now = os.time()

@@ -1,6 +1,7 @@
-import { luaHttpFilter, luaScript } from './script';
+import { LUA_FILTER_NAMES, luaHttpFilter, luaScript } from './script';
 import type { LuaFilter } from './lua-filter';
 import { usageAccounting } from './usage';
+import { JWT_AUTHN_FILTER, JWT_PAYLOAD_KEY } from '../names';
 import type { EnvoyOptions, Spec } from '../types';
 
 /** Largest response stored (bytes); larger ones pass through uncached. */
@@ -22,6 +23,17 @@ export function cacheKeyHeaders(spec: Spec): string[] {
   return [...names].sort();
 }
 
+/**
+ * Whose identity separates cache entries (cachingStrategy.scope Caller): the API key the caller
+ * presented, or the verified JWT's issuer and subject. Undefined when the cache is shared by every
+ * caller: scope Gateway, or authentication None (no identity to separate by).
+ */
+export function cacheCaller(spec: Spec): 'APIKey' | 'JWT' | undefined {
+  if (spec.cachingStrategy?.scope !== 'Caller') return undefined;
+  const type = spec.authentication.type;
+  return type === 'APIKey' || type === 'JWT' ? type : undefined;
+}
+
 /** Exact-match response cache (cachingStrategy.type Exact). */
 export function cacheFilter(spec: Spec, _options: EnvoyOptions): LuaFilter | undefined {
   const caching = spec.cachingStrategy;
@@ -34,6 +46,10 @@ export function cacheFilter(spec: Spec, _options: EnvoyOptions): LuaFilter | und
     maxPending: CACHE_MAX_PENDING,
     keyHeaders: cacheKeyHeaders(spec),
     zeroUsageOnHit: usageAccounting(spec),
+    caller: cacheCaller(spec) ?? 'None',
+    apiKeyNamespace: LUA_FILTER_NAMES.apiKeyAuth,
+    jwtNamespace: JWT_AUTHN_FILTER,
+    jwtPayloadKey: JWT_PAYLOAD_KEY,
   });
   return { filter: luaHttpFilter('cache', source), secretFiles: [] };
 }

@@ -188,6 +188,19 @@ local function record(h, acc, endpoint)
   return input, output, cost
 end
 
+-- The gateway owns the x-ai-usage-* response headers: whatever the upstream sent under such a
+-- name is removed (streams and unaccounted answers too), so a client never takes an upstream's
+-- figures for the gateway's. (The route table also removes the names the gateway sets, for
+-- gateways without this filter.) Names are collected first: the map cannot change mid-iteration.
+local USAGE_PREFIX = 'x-ai-usage-'
+local function strip_usage_headers(headers)
+  local owned = {}
+  for name in pairs(headers) do
+    if sub(lower(name), 1, #USAGE_PREFIX) == USAGE_PREFIX then owned[#owned + 1] = name end
+  end
+  for i = 1, #owned do headers:remove(owned[i]) end
+end
+
 local function on_request(h)
   -- Usage can only be read from an uncompressed answer: do not offer compression upstream.
   h:headers():remove('accept-encoding')
@@ -196,6 +209,7 @@ end
 local function on_response(h)
   local headers, dm = h:headers(), h:streamInfo():dynamicMetadata()
   local endpoint = C.take_endpoint(headers, dm)
+  strip_usage_headers(headers)
   local md = dm:get(NS) or {}
   if md.cache == 'hit' then return end -- answered from the cache: nothing was used
   local content_type = lower(headers:get('content-type') or '')
@@ -218,9 +232,9 @@ local function on_response(h)
     local input, output, cost = record(h, acc, endpoint)
     if input then
       headers = h:headers() -- body() yielded: fetch the header map again
-      headers:replace('x-ai-usage-input-tokens', format('%d', input))
-      headers:replace('x-ai-usage-output-tokens', format('%d', output))
-      if cost then headers:replace('x-ai-usage-cost-usd', cost) end
+      headers:replace(CONFIG.usageHeaderNames.inputTokens, format('%d', input))
+      headers:replace(CONFIG.usageHeaderNames.outputTokens, format('%d', output))
+      if cost then headers:replace(CONFIG.usageHeaderNames.costUsd, cost) end
     end
     return
   else

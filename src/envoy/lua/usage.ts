@@ -1,6 +1,7 @@
 import { luaHttpFilter, luaScript } from './script';
 import type { LuaValue } from './lua-literal';
 import type { LuaFilter } from './lua-filter';
+import { USAGE_HEADERS } from '../names';
 import type { EnvoyOptions, Spec } from '../types';
 
 /** Bytes kept from the end of a JSON body (or of one SSE line) to find the usage report in. */
@@ -50,6 +51,7 @@ export function usageFilter(spec: Spec, _options: EnvoyOptions): LuaFilter | und
   const source = luaScript('usage', 'usage.lua', {
     prices,
     usageHeaders: spec.observability.usageHeaders,
+    usageHeaderNames: { ...USAGE_HEADERS },
     tailBytes: USAGE_TAIL_BYTES,
     maxBufferBytes: usageBufferBytes(spec),
   });

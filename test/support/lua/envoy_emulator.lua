@@ -1698,6 +1698,12 @@ function Stream.new(F, vm, spec, index, worker)
   if cdm and cdm ~= json.null then
     for ns, v in pairs(cdm) do s.connection_metadata[ns] = json_to_struct(v) end
   end
+  -- What earlier filters of the chain (jwt_authn, another Lua filter) left in the stream's
+  -- dynamic metadata before this filter runs.
+  local sdm = s.stream_info.dynamicMetadata
+  if sdm and sdm ~= json.null then
+    for ns, v in pairs(sdm) do s.dynamic_metadata[ns] = json_to_struct(v) end
+  end
   return s
 end
 

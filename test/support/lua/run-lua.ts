@@ -66,6 +66,8 @@ export interface LuaStreamInfoInput {
   /** filterState():get(name[, field]) values. */
   filterState?: Record<string, unknown>;
   dynamicTypedMetadata?: Record<string, unknown>;
+  /** Stream dynamic metadata set by earlier filters (e.g. jwt_authn's payload), by namespace. */
+  dynamicMetadata?: Record<string, Record<string, unknown>>;
   /** connectionStreamInfo():dynamicMetadata() content, by namespace. */
   connectionDynamicMetadata?: Record<string, Record<string, unknown>>;
 }
