@@ -112,7 +112,7 @@ export interface AiGatewayResourceSpec {
   readonly endpoints: AiGatewayResourceSpecEndpoints[];
 
   /**
-   * How each request chooses its endpoint. Required when there is more than one endpoint; with a single endpoint every request goes to it.
+   * How each request chooses its endpoint. Required only when more than one endpoint is not a fallback of another: without it (or without rules and default), every request goes to the one endpoint that is not only a fallback, e.g. a primary whose standby is in its fallbackEndpoints. Strategy RequestBody needs no rules: each model of an endpoint's models routes to it.
    *
    * @schema AiGatewayResourceSpec#modelRouting
    */
@@ -300,7 +300,7 @@ export function toJson_AiGatewayResourceSpecEndpoints(obj: AiGatewayResourceSpec
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * How each request chooses its endpoint. Required when there is more than one endpoint; with a single endpoint every request goes to it.
+ * How each request chooses its endpoint. Required only when more than one endpoint is not a fallback of another: without it (or without rules and default), every request goes to the one endpoint that is not only a fallback, e.g. a primary whose standby is in its fallbackEndpoints. Strategy RequestBody needs no rules: each model of an endpoint's models routes to it.
  *
  * @schema AiGatewayResourceSpecModelRouting
  */
@@ -320,7 +320,7 @@ export interface AiGatewayResourceSpecModelRouting {
   readonly rules?: AiGatewayResourceSpecModelRoutingRules[];
 
   /**
-   * Endpoint for requests no rule matches. @default none: unmatched requests get a JSON 404
+   * Endpoint for requests no rule matches. @default none: unmatched requests get a JSON 404; with no rules (strategies Header and Path), the only endpoint that is not a fallback of another
    *
    * @schema AiGatewayResourceSpecModelRouting#defaultTargetEndpoint
    */

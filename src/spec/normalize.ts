@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { DEFAULTS, defaultBurst } from './defaults';
 import type { baseSpecSchema } from './shape';
+import { entryEndpoint } from './entry-endpoint';
 import { parseShorthand } from './shorthand';
 import type { RoutingStrategy } from './routing';
 
@@ -103,10 +104,10 @@ function canonicalEndpoint(e: ParsedEndpoint): CanonicalEndpoint {
 
 function canonicalRouting(spec: ParsedSpec): CanonicalSpec['modelRouting'] {
   const routing = spec.modelRouting;
-  if (!routing) {
-    // Validation allows a missing modelRouting only with a single endpoint: it takes everything.
-    return { strategy: 'Header', rules: [], defaultTargetEndpoint: spec.endpoints[0].name };
-  }
+  // Validation allows no target only where one endpoint is the obvious one (entry-endpoint.ts).
+  const entry = entryEndpoint(spec.endpoints);
+  const obvious = 'name' in entry ? entry.name : spec.endpoints[0].name;
+  if (!routing) return { strategy: 'Header', rules: [], defaultTargetEndpoint: obvious };
   let defaultTargetEndpoint = routing.defaultTargetEndpoint;
   const rules: CanonicalRule[] = [];
   for (const rule of routing.rules ?? []) {
@@ -125,6 +126,10 @@ function canonicalRouting(spec: ParsedSpec): CanonicalSpec['modelRouting'] {
       ...fromShorthand,
       ...(routing.strategy === 'Path' && { stripPrefix: rule.stripPrefix ?? false }),
     });
+  }
+  // No rule and no default: everything goes to the obvious endpoint (RequestBody: by models).
+  if (rules.length === 0 && defaultTargetEndpoint === undefined && routing.strategy !== 'RequestBody' && routing.strategy !== 'Weighted') {
+    defaultTargetEndpoint = obvious;
   }
   return {
     strategy: routing.strategy,
