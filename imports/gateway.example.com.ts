@@ -226,11 +226,11 @@ export interface AiGatewayResourceSpecEndpoints {
   readonly modelType?: AiGatewayResourceSpecEndpointsModelType;
 
   /**
-   * Who serves the model, e.g. OpenAI, Anthropic, AzureOpenAI, vLLM, HuggingFace. Decides how credentialsRef is sent by default (Anthropic: x-api-key, AzureOpenAI: api-key, others: Authorization: Bearer); otherwise informational.
+   * Who serves the model: OpenAI, AzureOpenAI, Anthropic, Gemini, Bedrock, OpenAICompatible (vLLM, TGI, Ollama, LM Studio; those names are accepted too), or HuggingFace and Other (passed through). Any letter case is accepted; the custom resource carries the spelling listed here. Decides how credentialsRef is sent by default (Anthropic: x-api-key, AzureOpenAI: api-key, Gemini: x-goog-api-key, others: Authorization: Bearer) and which API a fallback must speak.
    *
    * @schema AiGatewayResourceSpecEndpoints#provider
    */
-  readonly provider?: string;
+  readonly provider?: AiGatewayResourceSpecEndpointsProvider;
 
   /**
    * Model names this endpoint serves; reported in status.deployedModels while the endpoint is reachable. @default [the endpoint name]
@@ -268,7 +268,7 @@ export interface AiGatewayResourceSpecEndpoints {
   readonly retries?: AiGatewayResourceSpecEndpointsRetries;
 
   /**
-   * Names of other endpoints that take this endpoint's requests, in order (priority failover): a request that fails (connection failure, 500, 502, 503, or a 429 rate limit) is retried on the next one when retries.attempts > 0, and after 3 consecutive failures the endpoint is ejected for 30 s (longer each time) so its traffic goes to the next one directly. Timeouts are not failed over. A fallback gets the request as the client sent it (only Host, URL base path and credential change), so it must speak the same API (provider Anthropic: Anthropic Messages; AzureOpenAI: Azure OpenAI; any other or none: OpenAI-compatible) and, where both list models, serve every model this endpoint lists; give members URLs at the same API level (e.g. https://api.openai.com, not .../v1, next to an in-cluster server that serves /v1/...).
+   * Names of other endpoints that take this endpoint's requests, in order (priority failover): a request that fails (connection failure, 500, 502, 503, or a 429 rate limit) is retried on the next one when retries.attempts > 0, and after 3 consecutive failures the endpoint is ejected for 30 s (longer each time) so its traffic goes to the next one directly. Timeouts are not failed over. A fallback gets the request as the client sent it (only Host, URL base path and credential change), so it must speak the same API (provider Anthropic: Anthropic Messages; AzureOpenAI: Azure OpenAI; Gemini: Gemini; Bedrock: Bedrock; any other or none: OpenAI-compatible) and, where both list models, serve every model this endpoint lists; give members URLs at the same API level (e.g. https://api.openai.com, not .../v1, next to an in-cluster server that serves /v1/...).
    *
    * @schema AiGatewayResourceSpecEndpoints#fallbackEndpoints
    */
@@ -724,6 +724,30 @@ export enum AiGatewayResourceSpecEndpointsModelType {
 }
 
 /**
+ * Who serves the model: OpenAI, AzureOpenAI, Anthropic, Gemini, Bedrock, OpenAICompatible (vLLM, TGI, Ollama, LM Studio; those names are accepted too), or HuggingFace and Other (passed through). Any letter case is accepted; the custom resource carries the spelling listed here. Decides how credentialsRef is sent by default (Anthropic: x-api-key, AzureOpenAI: api-key, Gemini: x-goog-api-key, others: Authorization: Bearer) and which API a fallback must speak.
+ *
+ * @schema AiGatewayResourceSpecEndpointsProvider
+ */
+export enum AiGatewayResourceSpecEndpointsProvider {
+  /** OpenAI */
+  OPEN_AI = "OpenAI",
+  /** AzureOpenAI */
+  AZURE_OPEN_AI = "AzureOpenAI",
+  /** Anthropic */
+  ANTHROPIC = "Anthropic",
+  /** Gemini */
+  GEMINI = "Gemini",
+  /** Bedrock */
+  BEDROCK = "Bedrock",
+  /** OpenAICompatible */
+  OPEN_AI_COMPATIBLE = "OpenAICompatible",
+  /** HuggingFace */
+  HUGGING_FACE = "HuggingFace",
+  /** Other */
+  OTHER = "Other",
+}
+
+/**
  * Price of the endpoint, used to compute the cost of each request from its token usage.
  *
  * @schema AiGatewayResourceSpecEndpointsCostPerToken
@@ -780,7 +804,7 @@ export interface AiGatewayResourceSpecEndpointsCredentialsRef {
   readonly key: string;
 
   /**
-   * Header that carries the key to the upstream. @default "x-api-key" for provider Anthropic, "api-key" for AzureOpenAI, otherwise "Authorization"
+   * Header that carries the key to the upstream. @default "x-api-key" for provider Anthropic, "api-key" for AzureOpenAI, "x-goog-api-key" for Gemini, otherwise "Authorization"
    *
    * @schema AiGatewayResourceSpecEndpointsCredentialsRef#header
    */

@@ -55,7 +55,7 @@ const CASES: [string, string[]][] = [
   [
     'fallback-other-provider',
     [
-      '12:27: spec.endpoints[0].fallbackEndpoints[0]: "local-llama" (provider vLLM) cannot take requests of "openai" (provider OpenAI): it serves [llama-3.1-70b], not [gpt-4o], and the request\'s "model" is sent on unchanged; list every model of the endpoint in the fallback\'s models',
+      '12:27: spec.endpoints[0].fallbackEndpoints[0]: "local-llama" (provider OpenAICompatible) cannot take requests of "openai" (provider OpenAI): it serves [llama-3.1-70b], not [gpt-4o], and the request\'s "model" is sent on unchanged; list every model of the endpoint in the fallback\'s models',
     ],
   ],
 ];

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { DEFAULTS, defaultBurst } from './defaults';
 import type { baseSpecSchema } from './shape';
 import { entryEndpoint } from './entry-endpoint';
+import { credentialHeader, type Provider } from './providers';
 import { parseShorthand } from './shorthand';
 import type { RoutingStrategy } from './routing';
 
@@ -28,7 +29,7 @@ export interface CanonicalEndpoint {
   readonly serviceRef?: { readonly name: string; readonly namespace?: string; readonly port: number };
   readonly url?: string;
   readonly modelType: NonNullable<ParsedEndpoint['modelType']>;
-  readonly provider?: string;
+  readonly provider?: Provider;
   readonly models: string[];
   readonly costPerToken?: { readonly inputTokens: string; readonly outputTokens: string };
   readonly credentialsRef?: { readonly name: string; readonly key: string; readonly header: string; readonly prefix: string };
@@ -62,18 +63,6 @@ export interface CanonicalSpec {
   };
   readonly ingress?: ParsedSpec['ingress'];
   readonly limits: { readonly maxRequestBodyBytes: number };
-}
-
-/** Header that carries an upstream credential, by provider (how each provider's API expects it). */
-function credentialHeader(provider: string | undefined): { header: string; prefix: string } {
-  switch ((provider ?? '').toLowerCase()) {
-    case 'anthropic':
-      return { header: 'x-api-key', prefix: '' };
-    case 'azureopenai':
-      return { header: 'api-key', prefix: '' };
-    default:
-      return { header: 'Authorization', prefix: 'Bearer ' };
-  }
 }
 
 function canonicalEndpoint(e: ParsedEndpoint): CanonicalEndpoint {
