@@ -112,7 +112,7 @@ export interface AiGatewayResourceSpec {
   readonly endpoints: AiGatewayResourceSpecEndpoints[];
 
   /**
-   * How each request chooses its endpoint. Required when there is more than one endpoint; with a single endpoint every request goes to it.
+   * How each request chooses its endpoint. Required only when more than one endpoint is not a fallback of another: without it (or without rules and default), every request goes to the one endpoint that is not only a fallback, e.g. a primary whose standby is in its fallbackEndpoints. Strategy RequestBody needs no rules: each model of an endpoint's models routes to it.
    *
    * @schema AiGatewayResourceSpec#modelRouting
    */
@@ -226,11 +226,11 @@ export interface AiGatewayResourceSpecEndpoints {
   readonly modelType?: AiGatewayResourceSpecEndpointsModelType;
 
   /**
-   * Who serves the model, e.g. OpenAI, Anthropic, AzureOpenAI, vLLM, HuggingFace. Decides how credentialsRef is sent by default (Anthropic: x-api-key, AzureOpenAI: api-key, others: Authorization: Bearer); otherwise informational.
+   * Who serves the model: OpenAI, AzureOpenAI, Anthropic, Gemini, Bedrock, OpenAICompatible (vLLM, TGI, Ollama, LM Studio; those names are accepted too), or HuggingFace and Other (passed through). Any letter case is accepted; the custom resource carries the spelling listed here. Decides how credentialsRef is sent by default (Anthropic: x-api-key, AzureOpenAI: api-key, Gemini: x-goog-api-key, others: Authorization: Bearer) and which API a fallback must speak.
    *
    * @schema AiGatewayResourceSpecEndpoints#provider
    */
-  readonly provider?: string;
+  readonly provider?: AiGatewayResourceSpecEndpointsProvider;
 
   /**
    * Model names this endpoint serves; reported in status.deployedModels while the endpoint is reachable. @default [the endpoint name]
@@ -268,7 +268,7 @@ export interface AiGatewayResourceSpecEndpoints {
   readonly retries?: AiGatewayResourceSpecEndpointsRetries;
 
   /**
-   * Names of other endpoints that take this endpoint's requests, in order (priority failover): a request that fails (connection failure, 500, 502, 503, or a 429 rate limit) is retried on the next one when retries.attempts > 0, and after 3 consecutive failures the endpoint is ejected for 30 s (longer each time) so its traffic goes to the next one directly. Timeouts are not failed over. A fallback gets the request as the client sent it (only Host, URL base path and credential change), so it must speak the same API (provider Anthropic: Anthropic Messages; AzureOpenAI: Azure OpenAI; any other or none: OpenAI-compatible) and, where both list models, serve every model this endpoint lists; give members URLs at the same API level (e.g. https://api.openai.com, not .../v1, next to an in-cluster server that serves /v1/...).
+   * Names of other endpoints that take this endpoint's requests, in order (priority failover): a request that fails (connection failure, 500, 502, 503, or a 429 rate limit) is retried on the next one when retries.attempts > 0, and after 3 consecutive failures the endpoint is ejected for 30 s (longer each time) so its traffic goes to the next one directly. Timeouts are not failed over. A fallback gets the request as the client sent it (only Host, URL base path and credential change), so it must speak the same API (provider Anthropic: Anthropic Messages; AzureOpenAI: Azure OpenAI; Gemini: Gemini; Bedrock: Bedrock; any other or none: OpenAI-compatible) and, where both list models, serve every model this endpoint lists; give members URLs at the same API level (e.g. https://api.openai.com, not .../v1, next to an in-cluster server that serves /v1/...).
    *
    * @schema AiGatewayResourceSpecEndpoints#fallbackEndpoints
    */
@@ -300,7 +300,7 @@ export function toJson_AiGatewayResourceSpecEndpoints(obj: AiGatewayResourceSpec
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * How each request chooses its endpoint. Required when there is more than one endpoint; with a single endpoint every request goes to it.
+ * How each request chooses its endpoint. Required only when more than one endpoint is not a fallback of another: without it (or without rules and default), every request goes to the one endpoint that is not only a fallback, e.g. a primary whose standby is in its fallbackEndpoints. Strategy RequestBody needs no rules: each model of an endpoint's models routes to it.
  *
  * @schema AiGatewayResourceSpecModelRouting
  */
@@ -320,7 +320,7 @@ export interface AiGatewayResourceSpecModelRouting {
   readonly rules?: AiGatewayResourceSpecModelRoutingRules[];
 
   /**
-   * Endpoint for requests no rule matches. @default none: unmatched requests get a JSON 404
+   * Endpoint for requests no rule matches. @default none: unmatched requests get a JSON 404; with no rules (strategies Header and Path), the only endpoint that is not a fallback of another
    *
    * @schema AiGatewayResourceSpecModelRouting#defaultTargetEndpoint
    */
@@ -732,6 +732,30 @@ export enum AiGatewayResourceSpecEndpointsModelType {
 }
 
 /**
+ * Who serves the model: OpenAI, AzureOpenAI, Anthropic, Gemini, Bedrock, OpenAICompatible (vLLM, TGI, Ollama, LM Studio; those names are accepted too), or HuggingFace and Other (passed through). Any letter case is accepted; the custom resource carries the spelling listed here. Decides how credentialsRef is sent by default (Anthropic: x-api-key, AzureOpenAI: api-key, Gemini: x-goog-api-key, others: Authorization: Bearer) and which API a fallback must speak.
+ *
+ * @schema AiGatewayResourceSpecEndpointsProvider
+ */
+export enum AiGatewayResourceSpecEndpointsProvider {
+  /** OpenAI */
+  OPEN_AI = "OpenAI",
+  /** AzureOpenAI */
+  AZURE_OPEN_AI = "AzureOpenAI",
+  /** Anthropic */
+  ANTHROPIC = "Anthropic",
+  /** Gemini */
+  GEMINI = "Gemini",
+  /** Bedrock */
+  BEDROCK = "Bedrock",
+  /** OpenAICompatible */
+  OPEN_AI_COMPATIBLE = "OpenAICompatible",
+  /** HuggingFace */
+  HUGGING_FACE = "HuggingFace",
+  /** Other */
+  OTHER = "Other",
+}
+
+/**
  * Price of the endpoint, used to compute the cost of each request from its token usage.
  *
  * @schema AiGatewayResourceSpecEndpointsCostPerToken
@@ -788,7 +812,7 @@ export interface AiGatewayResourceSpecEndpointsCredentialsRef {
   readonly key: string;
 
   /**
-   * Header that carries the key to the upstream. @default "x-api-key" for provider Anthropic, "api-key" for AzureOpenAI, otherwise "Authorization"
+   * Header that carries the key to the upstream. @default "x-api-key" for provider Anthropic, "api-key" for AzureOpenAI, "x-goog-api-key" for Gemini, otherwise "Authorization"
    *
    * @schema AiGatewayResourceSpecEndpointsCredentialsRef#header
    */

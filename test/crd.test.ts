@@ -105,7 +105,7 @@ describe('CEL rules (what the API server enforces on kubectl apply)', () => {
       '.spec: an Ingress in front of endpoints with credentialsRef needs authentication type APIKey or JWT, or authentication.allowUnauthenticatedUpstreamCredentials: true',
     ],
     ['allowUnauthenticatedUpstreamCredentials with type APIKey', (cr) => (cr.spec.authentication.allowUnauthenticatedUpstreamCredentials = true), '.spec.authentication: allowUnauthenticatedUpstreamCredentials is only used with type None'],
-    ['two endpoints and no modelRouting', (cr) => delete cr.spec.modelRouting, '.spec: modelRouting is required when there is more than one endpoint'],
+    ['two endpoints and no modelRouting', (cr) => delete cr.spec.modelRouting, '.spec: modelRouting is required unless exactly one endpoint is not a fallback of another'],
   ];
 
   test.each(INVALID)('fails on %s', (_name, mutate, expected) => {

@@ -61,7 +61,7 @@ describe('reference docs', () => {
     expect(reference).toContain('one of `Header`, `Path`, `RequestBody`, `Weighted`');
     expect(reference).toMatch(/\| `endpoints` \| list of \[object\]\(#spec-endpoints\) \| yes \|.*\| 1–64 items \|/);
     expect(reference).toContain("must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit");
-    expect(reference).toContain('- modelRouting is required when there is more than one endpoint');
+    expect(reference).toContain('- modelRouting is required unless exactly one endpoint is not a fallback of another');
   });
 
   test('every link of the contents and of the Type column leads to a table', () => {

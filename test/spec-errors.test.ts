@@ -215,7 +215,7 @@ describe('fallback endpoints take the request as sent', () => {
       endpoint('local-llama', { provider: 'vLLM', models: ['llama-3.1-70b', 'gpt-4o'] }),
     ]);
     expect(messages(doc)).toEqual([
-      'spec.endpoints.0.fallbackEndpoints.0: "local-llama" (provider vLLM) cannot take requests of "openai" (provider OpenAI): it serves [llama-3.1-70b, gpt-4o], not [gpt-4o-mini], and the request\'s "model" is sent on unchanged; list every model of the endpoint in the fallback\'s models',
+      'spec.endpoints.0.fallbackEndpoints.0: "local-llama" (provider OpenAICompatible) cannot take requests of "openai" (provider OpenAI): it serves [llama-3.1-70b, gpt-4o], not [gpt-4o-mini], and the request\'s "model" is sent on unchanged; list every model of the endpoint in the fallback\'s models',
     ]);
   });
 

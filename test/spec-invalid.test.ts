@@ -30,7 +30,7 @@ const CASES: [string, string[]][] = [
   ['default-not-last', ['19:9: spec.modelRouting.rules[1]: the defaultTargetEndpoint rule must be the last rule (it applies when no other rule matches)']],
   ['yaml-syntax', ['16:5: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]']],
   ['transform-without-templates', ['23:5: spec.promptEngineering.templates: needs at least one template for modificationType Transform']],
-  ['no-routing', ['6:3: spec.modelRouting: is required when there is more than one endpoint ([openai-gpt4, anthropic-claude3]): which one should receive requests?']],
+  ['no-routing', ['6:3: spec.modelRouting: is required when more than one endpoint is not only a fallback ([openai-gpt4, anthropic-claude3]): which one should receive requests?']],
   ['bad-gateway-name', ['4:9: metadata.name: must be a DNS-1035 label: lower-case letters, digits and \'-\', starting with a letter (it names the gateway Service), found "Bad_Gateway"']],
   ['port-out-of-range', ['11:15: spec.endpoints[0].serviceRef.port: must be between 1 and 65535, found 70000']],
   ['jwt-over-http', ['26:16: spec.authentication.jwtSpec.jwksUri: must be an https:// URL of the JWKS document, found "http://issuer.example.com/jwks.json"']],
@@ -55,7 +55,7 @@ const CASES: [string, string[]][] = [
   [
     'fallback-other-provider',
     [
-      '12:27: spec.endpoints[0].fallbackEndpoints[0]: "local-llama" (provider vLLM) cannot take requests of "openai" (provider OpenAI): it serves [llama-3.1-70b], not [gpt-4o], and the request\'s "model" is sent on unchanged; list every model of the endpoint in the fallback\'s models',
+      '12:27: spec.endpoints[0].fallbackEndpoints[0]: "local-llama" (provider OpenAICompatible) cannot take requests of "openai" (provider OpenAI): it serves [llama-3.1-70b], not [gpt-4o], and the request\'s "model" is sent on unchanged; list every model of the endpoint in the fallback\'s models',
     ],
   ],
 ];

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import type { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { AiGatewayResource, type AiGatewayResourceSpec } from '../../imports/gateway.example.com';
-import { type GatewayAutoscaling, gatewayAutoscaler, gatewayDisruptionBudget } from './availability';
+import { autoscaledRateLimitWarning, type GatewayAutoscaling, gatewayAutoscaler, gatewayDisruptionBudget } from './availability';
 import { drainPlan } from './drain';
 import { EnvoyWorkload, envoyMaxHeapBytes, type EnvoyWorkloadOptions } from './envoy-workload';
 import { type GatewayIngressOptions, ingressAnnotations } from './ingress';
@@ -96,6 +96,7 @@ export class AIGateway extends Construct {
   public ingress?: kplus.Ingress;
 
   private readonly objects: GatewayObjectContext;
+  private readonly ownWarnings: string[] = [];
 
   constructor(scope: Construct, id: string, props: AIGatewayProps) {
     super(scope, id);
@@ -180,13 +181,27 @@ export class AIGateway extends Construct {
     for (const [key, value] of Object.entries(selector)) this.service.selectLabel(key, value);
 
     if (props.podDisruptionBudget ?? true) this.podDisruptionBudget = gatewayDisruptionBudget(this, selector, meta('envoy'));
-    if (props.autoscaling) this.autoscaler = gatewayAutoscaler(this, this.deployment, props.autoscaling, replicas, meta('envoy'));
+    if (props.autoscaling) {
+      this.autoscaler = gatewayAutoscaler(this, this.deployment, props.autoscaling, replicas, meta('envoy'));
+      const limit = this.spec.rateLimiting;
+      if (limit) this.ownWarnings.push(autoscaledRateLimitWarning(limit.requestsPerMinute, replicas, props.autoscaling));
+    }
     if (props.networkPolicy) {
       this.networkPolicy = gatewayNetworkPolicy(this, this.spec, namespace, selector, props.networkPolicy, meta('envoy'));
     }
 
     const ingress = this.spec.ingress;
     if (ingress) this.addIngress(ingress);
+  }
+
+  /**
+   * What the generated objects do differently from what the spec may lead one to expect: spec
+   * features the Envoy configuration does not carry yet, and a rate limit split over replicas that
+   * an autoscaler changes. `aigate synth` prints them on stderr; a cdk8s app should print them too
+   * (e.g. `gw.warnings.forEach((w) => console.warn(w))`), since `cdk8s synth` does not.
+   */
+  public get warnings(): string[] {
+    return [...this.envoy.warnings, ...this.ownWarnings];
   }
 
   /**

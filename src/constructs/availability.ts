@@ -86,3 +86,19 @@ export function topologySpread(selector: Record<string, string>): k8s.TopologySp
     { ...common, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
   ];
 }
+
+/**
+ * Each replica enforces its share of the rate limit (requestsPerMinute / replicas), sized for
+ * `replicas`; an autoscaler changes the pod count but not the shares, so the gateway-wide limit
+ * moves with it. Until a fleet-wide limiter exists this is said, never silently accepted.
+ */
+export function autoscaledRateLimitWarning(requestsPerMinute: number, replicas: number, autoscaling: GatewayAutoscaling): string {
+  const min = autoscaling.minReplicas ?? replicas;
+  const max = autoscaling.maxReplicas;
+  const admitted = Math.round((requestsPerMinute * max) / replicas);
+  return (
+    `rateLimiting: each replica enforces 1/${replicas} of ${requestsPerMinute} requests per minute (sized for replicas: ${replicas}), ` +
+    `but autoscaling runs ${min} to ${max} replicas, so the gateway admits up to ${admitted} per minute at ${max}; ` +
+    'set replicas to the count you expect or drop autoscaling until a fleet-wide limiter exists'
+  );
+}

@@ -1,4 +1,4 @@
-import { envoyConfig } from '../envoy';
+import { envoyConfig, type PlannedMatch, type PlannedRoute, routePlan } from '../envoy';
 import { upstreamAddress } from '../envoy/clusters';
 import { DEFAULT_REPLICAS, tokenBucket } from '../envoy/rate-limit';
 import type { CanonicalEndpoint, CanonicalSpec } from '../spec';
@@ -53,33 +53,39 @@ export function percentages(weights: readonly number[]): string[] {
   return weights.map((w) => `${quotient(w * 100, total)}%`);
 }
 
-export function routeRows(spec: CanonicalSpec): RouteRow[] {
-  const routing = spec.modelRouting;
-  const rows: RouteRow[] = [];
-  if (routing.strategy === 'Weighted') {
-    const shares = percentages(routing.rules.map((r) => r.weight ?? 0));
-    routing.rules.forEach((rule, i) => {
-      rows.push({ label: shares[i], when: `${shares[i]} of requests (weight ${rule.weight})`, target: rule.targetEndpoint, kind: 'weight' });
-    });
-    return rows;
-  }
-  for (const rule of routing.rules) {
-    if (rule.header) {
-      rows.push({ label: `${rule.header.name}: ${rule.header.value}`, when: `header ${rule.header.name} is "${rule.header.value}"`, target: rule.targetEndpoint, kind: 'rule' });
-    } else if (rule.pathPrefix !== undefined) {
+/** A planned matcher as the table's label and as words. */
+function describeMatch(match: PlannedMatch, source: PlannedRoute['source'], onlyRoute: boolean): Pick<RouteRow, 'label' | 'when'> {
+  switch (match.kind) {
+    case 'header':
+      return { label: `${match.name}: ${match.value}`, when: `header ${match.name} is "${match.value}"` };
+    case 'path':
       // Removing the prefix changes what the upstream sees: say so next to the match.
-      const when = `path starts with ${rule.pathPrefix}${rule.stripPrefix ? ', sent without it' : ''}`;
-      rows.push({ label: rule.pathPrefix, when, target: rule.targetEndpoint, kind: 'rule' });
-    } else if (rule.model !== undefined) {
-      rows.push({ label: `model ${rule.model}`, when: `body "model" is "${rule.model}"`, target: rule.targetEndpoint, kind: 'rule' });
-    }
+      return { label: match.prefix, when: `path starts with ${match.prefix}${match.stripPrefix ? ', sent without it' : ''}` };
+    case 'model':
+      // A route from an endpoint's models, not from a rule: say where it comes from.
+      return { label: `model ${match.model}`, when: `body "model" is "${match.model}"${source === 'model' ? ' (from the endpoint\'s models)' : ''}` };
+    case 'any':
+      return onlyRoute ? { label: 'every request', when: 'every request' } : { label: 'default', when: 'anything else' };
   }
-  if (routing.defaultTargetEndpoint !== undefined) {
-    const only = routing.rules.length === 0;
-    rows.push({ label: only ? 'every request' : 'default', when: only ? 'every request' : 'anything else', target: routing.defaultTargetEndpoint, kind: 'default' });
-  } else {
-    rows.push({ label: 'no match', when: 'anything else', kind: 'not-found' });
+}
+
+/**
+ * The routing table, read from the same route plan the Envoy route table is written from
+ * (src/envoy/route-plan.ts): rules, then (RequestBody) the endpoints' models, then the default
+ * or the JSON 404.
+ */
+export function routeRows(spec: CanonicalSpec): RouteRow[] {
+  const plan = routePlan(spec);
+  if (plan.kind === 'weighted') {
+    const shares = percentages(plan.shares.map((s) => s.weight));
+    return plan.shares.map((share, i) => ({ label: shares[i], when: `${shares[i]} of requests (weight ${share.weight})`, target: share.target, kind: 'weight' }));
   }
+  const rows: RouteRow[] = plan.routes.map((route) => ({
+    ...describeMatch(route.match, route.source, plan.routes.length === 1),
+    target: route.target,
+    kind: route.source === 'default' ? 'default' : 'rule',
+  }));
+  if (!plan.routes.some((r) => r.source === 'default')) rows.push({ label: 'no match', when: 'anything else', kind: 'not-found' });
   return rows;
 }
 

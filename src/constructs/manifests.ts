@@ -8,6 +8,8 @@ export interface GatewayDocument {
   readonly spec: AIGatewaySpecInput;
   /** Named in validation errors. */
   readonly source?: string;
+  /** Envoy replicas (the rate limit is split over them). @default DEFAULT_REPLICAS */
+  readonly replicas?: number;
 }
 
 export interface RenderedManifest {
@@ -31,6 +33,7 @@ export function renderGateway(document: GatewayDocument): RenderedManifest {
     spec: document.spec,
     metadata: { name, ...(namespace && { namespace }), ...(labels && { labels }), ...(annotations && { annotations }) },
     ...(document.source && { source: document.source }),
+    ...(document.replicas !== undefined && { replicas: document.replicas }),
   });
   const objects = chart.toJson();
   return {

@@ -4,10 +4,9 @@ import { luaReadsEndpointHeader } from './lua';
 import { ENDPOINT_HEADER, MODEL_HEADER, ROUTE_CONFIG, USAGE_HEADERS, VIRTUAL_HOST } from './names';
 import { routeCluster, weightedPlan } from './topology';
 import type { Endpoint, EnvoyOptions, Json, Spec } from './types';
+import { type PlannedMatch, type PlannedRoute, routePlan } from './route-plan';
 import { NO_ROUTE_TIMEOUT, retryPolicy } from './upstream-timing';
 import { setHeader } from './util';
-
-type Rule = Spec['modelRouting']['rules'][number];
 
 /**
  * Timeouts and retries of a route to `endpoint` that may reach `reachable` (upstream-timing.ts):
@@ -93,65 +92,43 @@ function weightedRoute(spec: Spec, options: EnvoyOptions): Json {
   };
 }
 
-/** Envoy route match for a rule (first match wins, as in the spec). */
-export function ruleMatch(rule: Rule): Json {
-  if (rule.header) {
-    return { prefix: '/', headers: [{ name: rule.header.name.toLowerCase(), string_match: { exact: rule.header.value } }] };
+/** Envoy route match for a planned matcher (first match wins, as in the spec). */
+export function envoyMatch(match: PlannedMatch): Json {
+  switch (match.kind) {
+    case 'header':
+      return { prefix: '/', headers: [{ name: match.name.toLowerCase(), string_match: { exact: match.value } }] };
+    case 'path':
+      // "/v1/openai" must not match "/v1/openaix": match whole path segments.
+      return match.prefix === '/' || match.prefix.endsWith('/') ? { prefix: match.prefix } : { path_separated_prefix: match.prefix };
+    case 'model':
+      return { prefix: '/', headers: [{ name: MODEL_HEADER, string_match: { exact: match.model } }] };
+    case 'any':
+      return { prefix: '/' };
   }
-  if (rule.pathPrefix !== undefined) {
-    const prefix = rule.pathPrefix;
-    // "/v1/openai" must not match "/v1/openaix": match whole path segments.
-    return prefix === '/' || prefix.endsWith('/') ? { prefix } : { path_separated_prefix: prefix };
-  }
-  if (rule.model !== undefined) return modelMatch(rule.model);
-  throw new Error(`rule for ${rule.targetEndpoint} has no header, path or model matcher`);
 }
 
-function modelMatch(model: string): Json {
-  return { prefix: '/', headers: [{ name: MODEL_HEADER, string_match: { exact: model } }] };
-}
-
-function endpointRoute(name: string, match: Json, endpoint: Endpoint, spec: Spec, options: EnvoyOptions, matchedPrefix?: string): Json {
-  return { name, match, route: routeToEndpoint(endpoint, spec, options, matchedPrefix), ...nonEmpty('response_headers_to_add', endpointHeader(spec, endpoint)) };
+function endpointRoute(planned: PlannedRoute, endpoint: Endpoint, spec: Spec, options: EnvoyOptions): Json {
+  const stripped = planned.match.kind === 'path' && planned.match.stripPrefix ? planned.match.prefix : undefined;
+  return {
+    name: planned.name,
+    match: envoyMatch(planned.match),
+    route: routeToEndpoint(endpoint, spec, options, stripped),
+    ...nonEmpty('response_headers_to_add', endpointHeader(spec, endpoint)),
+  };
 }
 
 /**
- * RequestBody: after the rules, each endpoint's `models` route to it (first endpoint listing a
- * model wins; a model a rule names is the rule's), so an endpoint serves what it declares.
- */
-function endpointModelRoutes(spec: Spec, options: EnvoyOptions): Json[] {
-  const taken = new Set(spec.modelRouting.rules.map((r) => r.model));
-  const routes: Json[] = [];
-  for (const endpoint of spec.endpoints) {
-    endpoint.models.forEach((model, i) => {
-      if (taken.has(model)) return;
-      taken.add(model);
-      routes.push(endpointRoute(`model-${endpoint.name}-${i}`, modelMatch(model), endpoint, spec, options));
-    });
-  }
-  return routes;
-}
-
-/**
- * The route table: one route per rule in order, then (RequestBody) the endpoints' models, then the
- * default endpoint. With no default nothing matches the rest, and Envoy's "no route" 404 gets
+ * The route table of routePlan(): one route per rule in order, then (RequestBody) the endpoints'
+ * models, then the default endpoint. With no default nothing matches the rest, and Envoy's "no route" 404 gets
  * the JSON body of localReplyConfig() naming what was asked for.
  */
 export function routesFor(spec: Spec, options: EnvoyOptions): Json {
   const byName = new Map(spec.endpoints.map((e) => [e.name, e]));
-  const routing = spec.modelRouting;
-  const routes: Json[] = [];
-  if (routing.strategy === 'Weighted') {
-    routes.push({ name: 'weighted', match: { prefix: '/' }, route: weightedRoute(spec, options) });
-  } else {
-    routing.rules.forEach((rule, i) => {
-      routes.push(endpointRoute(`rule-${i}`, ruleMatch(rule), byName.get(rule.targetEndpoint)!, spec, options, rule.stripPrefix ? rule.pathPrefix : undefined));
-    });
-    if (routing.strategy === 'RequestBody') routes.push(...endpointModelRoutes(spec, options));
-    if (routing.defaultTargetEndpoint !== undefined) {
-      routes.push(endpointRoute('default', { prefix: '/' }, byName.get(routing.defaultTargetEndpoint)!, spec, options));
-    }
-  }
+  const plan = routePlan(spec);
+  const routes: Json[] =
+    plan.kind === 'weighted'
+      ? [{ name: 'weighted', match: { prefix: '/' }, route: weightedRoute(spec, options) }]
+      : plan.routes.map((planned) => endpointRoute(planned, byName.get(planned.target)!, spec, options));
   return {
     name: ROUTE_CONFIG,
     virtual_hosts: [{ name: VIRTUAL_HOST, domains: ['*'], routes }],

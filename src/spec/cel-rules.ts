@@ -21,8 +21,9 @@ const allowsOpenRelay = "has(self.authentication) && (self.authentication.type !
 
 export const SPEC_RULES: CelRule[] = [
   {
-    rule: 'size(self.endpoints) == 1 || has(self.modelRouting)',
-    message: 'modelRouting is required when there is more than one endpoint',
+    // The only endpoint that is not a fallback of another is the obvious target (entry-endpoint.ts).
+    rule: 'size(self.endpoints) == 1 || has(self.modelRouting) || size(self.endpoints.filter(e, !self.endpoints.exists(x, x.name != e.name && has(x.fallbackEndpoints) && e.name in x.fallbackEndpoints))) == 1',
+    message: 'modelRouting is required unless exactly one endpoint is not a fallback of another',
     fieldPath: '.modelRouting',
     reason: 'FieldValueRequired',
   },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENDPOINT_RULES, validations } from './cel-rules';
 import { DEFAULTS } from './defaults';
+import { providerSchema } from './providers';
 import { dnsLabel, duration, headerName, secretKeyRef, usdPerToken } from './primitives';
 
 export const MODEL_TYPES = ['LLM', 'Vision', 'Embedding', 'Audio', 'Image', 'Multimodal'] as const;
@@ -29,7 +30,7 @@ export const credentialsRefSchema = secretKeyRef('upstream API key')
     header: headerName
       .optional()
       .describe(
-        'Header that carries the key to the upstream. @default "x-api-key" for provider Anthropic, "api-key" for AzureOpenAI, otherwise "Authorization"',
+        'Header that carries the key to the upstream. @default "x-api-key" for provider Anthropic, "api-key" for AzureOpenAI, "x-goog-api-key" for Gemini, otherwise "Authorization"',
       ),
     prefix: z
       .string()
@@ -87,12 +88,10 @@ export const endpointSchema = z
       .enum(MODEL_TYPES)
       .optional()
       .describe(`Kind of model the endpoint serves; informational (shown by explain), not used for routing. @default "${DEFAULTS.modelType}"`),
-    provider: z
-      .string()
-      .max(63)
+    provider: providerSchema
       .optional()
       .describe(
-        'Who serves the model, e.g. OpenAI, Anthropic, AzureOpenAI, vLLM, HuggingFace. Decides how credentialsRef is sent by default (Anthropic: x-api-key, AzureOpenAI: api-key, others: Authorization: Bearer); otherwise informational.',
+        'Who serves the model: OpenAI, AzureOpenAI, Anthropic, Gemini, Bedrock, OpenAICompatible (vLLM, TGI, Ollama, LM Studio; those names are accepted too), or HuggingFace and Other (passed through). Any letter case is accepted; the custom resource carries the spelling listed here. Decides how credentialsRef is sent by default (Anthropic: x-api-key, AzureOpenAI: api-key, Gemini: x-goog-api-key, others: Authorization: Bearer) and which API a fallback must speak.',
       ),
     models: z
       .array(z.string().min(1).max(256))
@@ -112,7 +111,7 @@ export const endpointSchema = z
       .max(8)
       .optional()
       .describe(
-        "Names of other endpoints that take this endpoint's requests, in order (priority failover): a request that fails (connection failure, 500, 502, 503, or a 429 rate limit) is retried on the next one when retries.attempts > 0, and after 3 consecutive failures the endpoint is ejected for 30 s (longer each time) so its traffic goes to the next one directly. Timeouts are not failed over. A fallback gets the request as the client sent it (only Host, URL base path and credential change), so it must speak the same API (provider Anthropic: Anthropic Messages; AzureOpenAI: Azure OpenAI; any other or none: OpenAI-compatible) and, where both list models, serve every model this endpoint lists; give members URLs at the same API level (e.g. https://api.openai.com, not .../v1, next to an in-cluster server that serves /v1/...).",
+        "Names of other endpoints that take this endpoint's requests, in order (priority failover): a request that fails (connection failure, 500, 502, 503, or a 429 rate limit) is retried on the next one when retries.attempts > 0, and after 3 consecutive failures the endpoint is ejected for 30 s (longer each time) so its traffic goes to the next one directly. Timeouts are not failed over. A fallback gets the request as the client sent it (only Host, URL base path and credential change), so it must speak the same API (provider Anthropic: Anthropic Messages; AzureOpenAI: Azure OpenAI; Gemini: Gemini; Bedrock: Bedrock; any other or none: OpenAI-compatible) and, where both list models, serve every model this endpoint lists; give members URLs at the same API level (e.g. https://api.openai.com, not .../v1, next to an in-cluster server that serves /v1/...).",
       ),
   })
   .describe('An upstream AI/LLM service: an in-cluster Service (serviceRef) or an external provider (url).')

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { DEFAULTS, defaultBurst } from './defaults';
 import type { baseSpecSchema } from './shape';
+import { entryEndpoint } from './entry-endpoint';
+import { credentialHeader, type Provider } from './providers';
 import { parseShorthand } from './shorthand';
 import type { RoutingStrategy } from './routing';
 
@@ -28,7 +30,7 @@ export interface CanonicalEndpoint {
   readonly serviceRef?: { readonly name: string; readonly namespace?: string; readonly port: number };
   readonly url?: string;
   readonly modelType: NonNullable<ParsedEndpoint['modelType']>;
-  readonly provider?: string;
+  readonly provider?: Provider;
   readonly models: string[];
   readonly costPerToken?: { readonly inputTokens: string; readonly outputTokens: string };
   readonly credentialsRef?: { readonly name: string; readonly key: string; readonly header: string; readonly prefix: string };
@@ -64,18 +66,6 @@ export interface CanonicalSpec {
   readonly limits: { readonly maxRequestBodyBytes: number };
 }
 
-/** Header that carries an upstream credential, by provider (how each provider's API expects it). */
-function credentialHeader(provider: string | undefined): { header: string; prefix: string } {
-  switch ((provider ?? '').toLowerCase()) {
-    case 'anthropic':
-      return { header: 'x-api-key', prefix: '' };
-    case 'azureopenai':
-      return { header: 'api-key', prefix: '' };
-    default:
-      return { header: 'Authorization', prefix: 'Bearer ' };
-  }
-}
-
 function canonicalEndpoint(e: ParsedEndpoint): CanonicalEndpoint {
   let credentialsRef: CanonicalEndpoint['credentialsRef'];
   if (e.credentialsRef) {
@@ -104,10 +94,10 @@ function canonicalEndpoint(e: ParsedEndpoint): CanonicalEndpoint {
 
 function canonicalRouting(spec: ParsedSpec): CanonicalSpec['modelRouting'] {
   const routing = spec.modelRouting;
-  if (!routing) {
-    // Validation allows a missing modelRouting only with a single endpoint: it takes everything.
-    return { strategy: 'Header', rules: [], defaultTargetEndpoint: spec.endpoints[0].name };
-  }
+  // Validation allows no target only where one endpoint is the obvious one (entry-endpoint.ts).
+  const entry = entryEndpoint(spec.endpoints);
+  const obvious = 'name' in entry ? entry.name : spec.endpoints[0].name;
+  if (!routing) return { strategy: 'Header', rules: [], defaultTargetEndpoint: obvious };
   let defaultTargetEndpoint = routing.defaultTargetEndpoint;
   const rules: CanonicalRule[] = [];
   for (const rule of routing.rules ?? []) {
@@ -126,6 +116,10 @@ function canonicalRouting(spec: ParsedSpec): CanonicalSpec['modelRouting'] {
       ...fromShorthand,
       ...(routing.strategy === 'Path' && { stripPrefix: rule.stripPrefix ?? false }),
     });
+  }
+  // No rule and no default: everything goes to the obvious endpoint (RequestBody: by models).
+  if (rules.length === 0 && defaultTargetEndpoint === undefined && routing.strategy !== 'RequestBody' && routing.strategy !== 'Weighted') {
+    defaultTargetEndpoint = obvious;
   }
   return {
     strategy: routing.strategy,

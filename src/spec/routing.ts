@@ -80,9 +80,13 @@ export const modelRoutingSchema = z
       .describe("Rules, evaluated in order; the first match wins. A last rule holding only defaultTargetEndpoint is the design's shorthand for the default."),
     defaultTargetEndpoint: dnsLabel()
       .optional()
-      .describe('Endpoint for requests no rule matches. @default none: unmatched requests get a JSON 404'),
+      .describe(
+        'Endpoint for requests no rule matches. @default none: unmatched requests get a JSON 404; with no rules (strategies Header and Path), the only endpoint that is not a fallback of another',
+      ),
   })
-  .describe('How each request chooses its endpoint. Required when there is more than one endpoint; with a single endpoint every request goes to it.')
+  .describe(
+    'How each request chooses its endpoint. Required only when more than one endpoint is not a fallback of another: without it (or without rules and default), every request goes to the one endpoint that is not only a fallback, e.g. a primary whose standby is in its fallbackEndpoints. Strategy RequestBody needs no rules: each model of an endpoint\'s models routes to it.',
+  )
   .meta(validations(ROUTING_RULES));
 
 export type RoutingRuleInput = z.input<typeof routingRuleSchema>;

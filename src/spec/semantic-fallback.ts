@@ -1,25 +1,12 @@
+import { canonicalProvider, requestApi } from './providers';
 import { type CheckContext, isRecord, list, q, type Rec, type SpecIssue } from './semantic-context';
-
-/**
- * The request API an endpoint speaks, by provider (case-insensitive, as credentialsRef's default
- * header is chosen): Anthropic's Messages API, Azure OpenAI (the deployment in the URL path, an
- * api-version query), or the OpenAI API that OpenAI, vLLM, TGI and other OpenAI-compatible
- * servers speak (also when no provider is given).
- */
-export function requestApi(provider: string | undefined): string {
-  switch ((provider ?? '').toLowerCase()) {
-    case 'anthropic':
-      return 'Anthropic Messages API';
-    case 'azureopenai':
-      return 'Azure OpenAI API';
-    default:
-      return 'OpenAI-compatible API';
-  }
-}
 
 /** The model names an endpoint lists, or undefined when it lists none (the gateway then cannot know). */
 const listedModels = (endpoint: Rec): string[] | undefined =>
   Array.isArray(endpoint.models) && endpoint.models.length > 0 ? endpoint.models.filter((m): m is string => typeof m === 'string') : undefined;
+
+/** The canonical provider: the checks may also see a spec whose other fields failed their shape checks. */
+const providerOf = (endpoint: Rec) => (typeof endpoint.provider === 'string' ? canonicalProvider(endpoint.provider) : undefined);
 
 const providerText = (endpoint: Rec) => (typeof endpoint.provider === 'string' ? `provider ${endpoint.provider}` : 'no provider');
 
@@ -53,8 +40,8 @@ export function fallbackCompatibilityIssues(endpoints: unknown[], { reported }: 
 }
 
 function incompatibility(primary: Rec, fallback: Rec): string | undefined {
-  const api = requestApi(primary.provider as string | undefined);
-  const fallbackApi = requestApi(fallback.provider as string | undefined);
+  const api = requestApi(providerOf(primary));
+  const fallbackApi = requestApi(providerOf(fallback));
   const who = `${q(fallback.name)} (${providerText(fallback)})`;
   const whose = `${q(primary.name)} (${providerText(primary)})`;
   if (api !== fallbackApi) {

@@ -1,5 +1,6 @@
 import { ROUTING_STRATEGIES, type RoutingStrategy } from './routing';
 import { type CheckContext, isRecord, list, notAnEndpoint, oneOf, type Path, q, type Rec, type SpecIssue } from './semantic-context';
+import { entryEndpoint, type EntryEndpoint } from './entry-endpoint';
 import { parseShorthand, type RuleMatcher } from './shorthand';
 
 const MATCHER_FIELD: Record<RoutingStrategy, keyof RuleMatcher | 'weight'> = {
@@ -24,13 +25,11 @@ export function routingIssues(spec: Rec, endpointCount: number, { reported, name
   const routing = spec.modelRouting;
   // With no usable endpoint there is nothing to route to; the endpoints error says it all.
   if (names.length === 0) return issues;
+  const endpoints = Array.isArray(spec.endpoints) ? spec.endpoints.filter(isRecord) : [];
+  // Fallback lists must be trustworthy to tell the entry endpoint; otherwise the shape issue says it.
+  const entry = endpoints.some((_, i) => reported(['endpoints', i, 'fallbackEndpoints'])) ? undefined : entryEndpoint(endpoints);
   if (routing === undefined) {
-    if (endpointCount > 1) {
-      issues.push({
-        path: ['modelRouting'],
-        message: `is required when there is more than one endpoint (${list(names)}): which one should receive requests?`,
-      });
-    }
+    if (endpointCount > 1 && entry !== undefined && !('name' in entry)) issues.push({ path: ['modelRouting'], message: missingRouting(entry) });
     return issues;
   }
   if (!isRecord(routing)) return issues;
@@ -84,10 +83,23 @@ export function routingIssues(spec: Rec, endpointCount: number, { reported, name
   if (strategy === 'Weighted') {
     if (rules.length === 0) issues.push({ path: ['modelRouting', 'rules'], message: 'needs at least one rule with a weight for strategy Weighted' });
     if (defaults > 0) issues.push({ path: ['modelRouting'], message: 'strategy Weighted sends every request to a weighted endpoint; a default target is never used' });
-  } else if (strategy !== undefined && rules.length === 0 && defaults === 0 && !reported(['modelRouting', 'rules'])) {
-    issues.push({ path: ['modelRouting', 'rules'], message: 'needs at least one rule or a defaultTargetEndpoint' });
+  } else if (strategy !== undefined && strategy !== 'RequestBody' && rules.length === 0 && defaults === 0 && !reported(['modelRouting', 'rules'])) {
+    // RequestBody routes by the endpoints' models without rules; the others need a target.
+    if (entry !== undefined && !('name' in entry)) issues.push({ path: ['modelRouting', 'rules'], message: `needs at least one rule or a defaultTargetEndpoint: ${whyAmbiguous(entry)}` });
   }
   return issues;
+}
+
+function whyAmbiguous(entry: Exclude<EntryEndpoint, { name: string }>): string {
+  return entry.allFallbacks
+    ? `every endpoint (${list(entry.ambiguous)}) is a fallback of another, so none is the obvious target`
+    : `more than one endpoint is not only a fallback (${list(entry.ambiguous)}), so none is the obvious target`;
+}
+
+function missingRouting(entry: Exclude<EntryEndpoint, { name: string }>): string {
+  return entry.allFallbacks
+    ? `is required: every endpoint (${list(entry.ambiguous)}) is a fallback of another, so none is the obvious one to receive requests`
+    : `is required when more than one endpoint is not only a fallback (${list(entry.ambiguous)}): which one should receive requests?`;
 }
 
 /**

@@ -40,13 +40,10 @@ export const FEATURES: readonly Factor[] = [
 ];
 
 /**
- * Value pairs no valid spec has, as [feature, value, feature, value]: without modelRouting the
- * spec allows a single endpoint, and a fallback endpoint is a second one.
+ * Value pairs no valid spec has, as [feature, value, feature, value]. None today: without
+ * modelRouting a primary and its standby (a fallback only) route everything to the primary.
  */
-export const IMPOSSIBLE_PAIRS: readonly (readonly [string, string, string, string])[] = [
-  ['routing', 'None', 'fallback', 'in-cluster'],
-  ['routing', 'None', 'fallback', 'external'],
-];
+export const IMPOSSIBLE_PAIRS: readonly (readonly [string, string, string, string])[] = [];
 
 const pairKey = (f: number, a: string, g: number, b: string) => `${f}=${a}|${g}=${b}`;
 
@@ -125,7 +122,7 @@ function endpointsOf(row: FeatureRow): Endpoint[] {
     row.external === 'all'
       ? { name: 'secondary', url: 'https://api.anthropic.com', provider: 'Anthropic', credentialsRef: { name: 'anthropic-key', key: 'key' } }
       : { name: 'secondary', serviceRef: { name: 'secondary-svc', namespace: 'models', port: 8080 } };
-  // Without modelRouting the spec allows one routed endpoint only.
+  // Without modelRouting one endpoint takes the traffic (its fallback only when it fails).
   const routed = row.routing === 'None' ? [primary] : [primary, secondary];
   if (row.fallback === 'off') return routed;
   // A fallback must speak the primary's API and serve its models (an OpenAI-compatible spare).

@@ -38,7 +38,7 @@ export function explain(paths: string[], options: ExplainOptions, ctx: CliContex
   ctx.stdout(texts.join('\n'));
 }
 
-function positiveInteger(value: string): number {
+export function positiveInteger(value: string): number {
   const n = Number(value);
   if (!/^[0-9]+$/.test(value) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
   return n;
