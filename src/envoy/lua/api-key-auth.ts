@@ -17,5 +17,5 @@ export function apiKeyAuthFilter(spec: Spec, options: EnvoyOptions): LuaFilter |
     maxKeyLength: 4096,
     realm: options.gatewayName,
   });
-  return { filter: luaHttpFilter('apiKeyAuth', source), secretFiles: [file] };
+  return { ...luaHttpFilter('apiKeyAuth', source), secretFiles: [file] };
 }

@@ -35,5 +35,5 @@ export function cacheFilter(spec: Spec, _options: EnvoyOptions): LuaFilter | und
     keyHeaders: cacheKeyHeaders(spec),
     zeroUsageOnHit: usageAccounting(spec),
   });
-  return { filter: luaHttpFilter('cache', source), secretFiles: [] };
+  return { ...luaHttpFilter('cache', source), secretFiles: [] };
 }
