@@ -12,7 +12,7 @@ jest.mock('../src/envoy/lua', () => {
   const { LUA_FILTER_NAMES } = jest.requireActual('../src/envoy/lua/script');
   const lua = (feature: keyof typeof LUA_FILTER_NAMES, secret?: string) => () => ({
     filter: { name: LUA_FILTER_NAMES[feature] },
-    files: { [`lua-${feature}.lua`]: `-- ${feature}\n` },
+    files: { [`lua-${String(feature)}.lua`]: `-- ${String(feature)}\n` },
     secretFiles: secret ? [{ secretName: secret, key: 'keys', mountPath: `/etc/aigateway/secrets/${secret}` }] : [],
   });
   return {
