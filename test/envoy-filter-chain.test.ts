@@ -1,7 +1,7 @@
 /**
  * The public listener's filter order, with every Lua converter replaced by a marker filter (the
  * real ones live in src/envoy/lua and may still be stubs): where each one goes, and that their
- * Secret files are passed on.
+ * script files (ConfigMap keys) and Secret files are passed on.
  */
 import { envoyConfig } from '../src/envoy';
 import { hcmOf } from './support/envoy-config';
@@ -12,6 +12,7 @@ jest.mock('../src/envoy/lua', () => {
   const { LUA_FILTER_NAMES } = jest.requireActual('../src/envoy/lua/script');
   const lua = (feature: keyof typeof LUA_FILTER_NAMES, secret?: string) => () => ({
     filter: { name: LUA_FILTER_NAMES[feature] },
+    files: { [`lua-${String(feature)}.lua`]: `-- ${String(feature)}\n` },
     secretFiles: secret ? [{ secretName: secret, key: 'keys', mountPath: `/etc/aigateway/secrets/${secret}` }] : [],
   });
   return {
@@ -47,6 +48,14 @@ test('API-key auth, rate limit, cache, prompt, body routing, usage, router', () 
     'envoy.filters.http.router',
   ]);
   expect(config.secretFiles).toEqual([{ secretName: 'client-keys', key: 'keys', mountPath: '/etc/aigateway/secrets/client-keys' }]);
+  // Each Lua filter's script reaches the ConfigMap files beside the bootstrap.
+  expect(config.files).toEqual({
+    'lua-apiKeyAuth.lua': '-- apiKeyAuth\n',
+    'lua-cache.lua': '-- cache\n',
+    'lua-prompt.lua': '-- prompt\n',
+    'lua-bodyRouting.lua': '-- bodyRouting\n',
+    'lua-usage.lua': '-- usage\n',
+  });
   // Every feature has its filter, so nothing is reported as untranslated.
   expect(config.warnings).toEqual([]);
 });

@@ -20,20 +20,13 @@ import { canonical, OPTIONS, SPECS, type SpecName } from './support/envoy-specs'
 type Converter = (spec: ReturnType<typeof canonical>) => unknown;
 
 /**
- * A Lua filter's script keeps only its generated CONFIG table here: the rest is the .lua files,
- * verbatim (test/lua-config.test.ts checks both), so editing a script does not churn this golden.
+ * A Lua filter's script (its ConfigMap file) keeps only its generated CONFIG table here: the rest
+ * is the .lua files, verbatim (test/lua-config.test.ts checks both), so editing a script does not
+ * churn this golden.
  */
 function luaConfigOnly(chain: ReturnType<typeof httpFilters>): unknown {
-  return {
-    ...chain,
-    filters: chain.filters.map((f) => {
-      const config = f.typed_config as { default_source_code?: { inline_string: string } } | undefined;
-      const source = config?.default_source_code?.inline_string;
-      if (source === undefined) return f;
-      const generated = `${source.slice(0, source.indexOf('\n}\n') + 2)}\n-- (json.lua, common.lua and the feature's .lua file follow)`;
-      return { ...f, typed_config: { ...config, default_source_code: { inline_string: generated } } };
-    }),
-  };
+  const configOnly = (source: string) => `${source.slice(0, source.indexOf('\n}\n') + 2)}\n-- (json.lua, common.lua and the feature's .lua file follow)`;
+  return { ...chain, files: Object.fromEntries(Object.entries(chain.files).map(([key, source]) => [key, configOnly(source)])) };
 }
 
 const CONVERTERS: Record<string, { convert: Converter; cases: SpecName[] }> = {

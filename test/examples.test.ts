@@ -22,7 +22,7 @@ describe('examples', () => {
     for (const doc of parseAllDocuments(readFileSync(join(EXAMPLES, file), 'utf8'))) {
       const { metadata, spec } = doc.toJS();
       const { gateway } = renderGateway({ metadata, spec });
-      assertValidEnvoyConfig(gateway.envoy.bootstrap);
+      assertValidEnvoyConfig(gateway.envoy.bootstrap, { files: gateway.envoy.files });
     }
   });
 

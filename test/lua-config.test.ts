@@ -7,6 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
+import { renderGateway } from '../src/constructs';
 import { envoyConfig } from '../src/envoy';
 import { apiKeyAuthFilter, bodyRoutingFilter, cacheFilter, LUA_FILTER_NAMES, luaReadsEndpointHeader, promptFilter, usageFilter, type LuaFilter } from '../src/envoy/lua';
 import { luaLiteral, luaString } from '../src/envoy/lua/lua-literal';
@@ -184,17 +185,19 @@ local CONFIG = {
 }`);
   });
 
-  test('each filter is the Lua filter with its script inline, its own stats prefix and no automatic route-cache clearing', () => {
+  test('each filter is the Lua filter loading its script from its own ConfigMap file, its own stats prefix and no automatic route-cache clearing', () => {
     const files: Record<string, string> = { apiKeyAuthFilter: 'api-key-auth.lua', cacheFilter: 'cache.lua', promptFilter: 'prompt.lua', usageFilter: 'usage.lua' };
     const shared = ['json.lua', 'common.lua'].map((f) => fs.readFileSync(path.join(LUA_DIR, f), 'utf8'));
     for (const [converter, file] of Object.entries(files)) {
       const lua = CONVERTERS[converter as keyof typeof CONVERTERS](spec, OPTIONS)!;
       const source = scriptOf(lua);
+      const key = `lua-${file}`;
+      expect(Object.keys(lua.files)).toEqual([key]);
       expect(lua.filter).toEqual({
         name: expect.stringMatching(/^ai\.gateway\.[a-z_]+$/),
         typed_config: {
           '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua',
-          default_source_code: { inline_string: source },
+          default_source_code: { filename: `/etc/envoy/${key}` },
           stat_prefix: (lua.filter.name as string).replace('ai.gateway.', ''),
           clear_route_cache: false,
         },
@@ -236,19 +239,23 @@ describe('Envoy bootstraps with the filters', () => {
   test.each(Object.keys(CONVERTERS))('%s: a bootstrap with it passes the Envoy checker and its script loads under LuaJIT', (name) => {
     const lua = CONVERTERS[name as keyof typeof CONVERTERS](hostileSpec, OPTIONS)!;
     expect(lua).toBeDefined();
-    assertValidEnvoyConfig(withFilters([lua]));
+    assertValidEnvoyConfig(withFilters([lua]), { files: lua.files });
   });
 
   test('all five in the chain order pass together', () => {
     const order = [apiKeyAuthFilter, cacheFilter, promptFilter, bodyRoutingFilter, usageFilter].map((f) => f(hostileSpec, OPTIONS)!);
-    assertValidEnvoyConfig(withFilters(order));
+    assertValidEnvoyConfig(withFilters(order), { files: Object.assign({}, ...order.map((f) => f.files)) });
   });
 
   test('fails the checker when a script does not compile (the check can fail)', () => {
     const lua = promptFilter(hostileSpec, OPTIONS)!;
-    const broken = JSON.parse(JSON.stringify(lua.filter));
-    broken.typed_config.default_source_code.inline_string += '\nend end';
-    expect(envoyConfigProblems(withFilters([{ filter: broken, secretFiles: [] }])).join('\n')).toMatch(/Lua syntax error/);
+    const broken = Object.fromEntries(Object.entries(lua.files).map(([k, v]) => [k, `${v}\nend end`]));
+    expect(envoyConfigProblems(withFilters([lua]), { files: broken }).join('\n')).toMatch(/default_source_code\.filename: Lua syntax error/);
+  });
+
+  test('fails the checker when a filter loads a file the ConfigMap does not hold', () => {
+    const lua = promptFilter(hostileSpec, OPTIONS)!;
+    expect(envoyConfigProblems(withFilters([lua]), { files: {} })).toContainEqual(expect.stringMatching(/default_source_code\.filename: Lua source file \/etc\/envoy\/lua-prompt\.lua is not a ConfigMap file in \/etc\/envoy\/ given to the check/));
   });
 });
 
@@ -263,7 +270,27 @@ describe('in the generated bootstrap (envoyConfig)', () => {
     expect(names).toEqual([LUA_FILTER_NAMES.apiKeyAuth, LUA_FILTER_NAMES.cache, LUA_FILTER_NAMES.prompt, LUA_FILTER_NAMES.bodyRouting, LUA_FILTER_NAMES.usage]);
     expect(config.secretFiles).toContainEqual({ secretName: 'my-api-keys', key: 'openai-key', mountPath: '/etc/aigateway/secrets/my-api-keys' });
     expect(config.warnings).toEqual([]);
-    assertValidEnvoyConfig(config.bootstrap);
+    assertValidEnvoyConfig(config.bootstrap, { files: config.files });
+  });
+
+  test('each script is its own ConfigMap key, multi-line, beside envoy.json: a prompt change is a diff of lua-prompt.lua and rolls the pods', () => {
+    const doc = parse(fs.readFileSync(path.join(__dirname, '..', 'examples', 'basic-gateway.yaml'), 'utf8'));
+    const render = (systemPrompt: string) => {
+      const spec = { ...doc.spec, cachingStrategy: { type: 'Exact' }, observability: { usageHeaders: true }, promptEngineering: { ...doc.spec.promptEngineering, systemPrompt } };
+      const { objects } = renderGateway({ metadata: { name: 'gw', namespace: 'ai' }, spec });
+      const configMap = (objects as any[]).find((o) => o.kind === 'ConfigMap' && o.data?.['envoy.json']);
+      const deployment = (objects as any[]).find((o) => o.kind === 'Deployment');
+      return { data: configMap.data as Record<string, string>, hash: deployment.spec.template.metadata.annotations['gateway.example.com/config-hash'] as string };
+    };
+    const before = render('You are helpful.');
+    const after = render('You are terse.');
+    expect(Object.keys(before.data).filter((k) => k.startsWith('lua-')).sort()).toEqual(['lua-api-key-auth.lua', 'lua-cache.lua', 'lua-prompt.lua', 'lua-usage.lua']);
+    expect(before.data['envoy.json']).not.toContain('envoy_on_request');
+    expect(Object.keys(before.data).filter((k) => before.data[k] !== after.data[k])).toEqual(['lua-prompt.lua']);
+    expect(after.hash).not.toBe(before.hash);
+    // The CONFIG table is one entry a line, so the changed prompt is one changed line.
+    const changed = after.data['lua-prompt.lua'].split('\n').filter((line, i) => line !== before.data['lua-prompt.lua'].split('\n')[i]);
+    expect(changed).toEqual([expect.stringMatching(/^ {2}\["systemMessage"\] = ".*You are terse\..*",$/)]);
   });
 
   test('says when a Lua filter reads the endpoint header (cache or usage present)', () => {

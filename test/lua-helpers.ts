@@ -22,11 +22,14 @@ export function specWith(extra: Partial<AIGatewaySpecInput> = {}): AIGatewaySpec
   });
 }
 
-/** The Lua source embedded in a converter's filter. */
+/** The Lua source a converter's filter loads: the ConfigMap file its `default_source_code.filename` names. */
 export function scriptOf(lua: LuaFilter | undefined): string {
   if (!lua) throw new Error('the converter returned no filter');
-  const config = lua.filter.typed_config as { default_source_code: { inline_string: string } };
-  return config.default_source_code.inline_string;
+  const config = lua.filter.typed_config as { default_source_code: { filename: string } };
+  const key = config.default_source_code.filename.replace(/^\/etc\/envoy\//, '');
+  const source = lua.files[key];
+  if (source === undefined) throw new Error(`the filter loads ${config.default_source_code.filename}, which is not among its files (${Object.keys(lua.files).join(', ')})`);
+  return source;
 }
 
 /** Runs requests through a script, configured as the converters configure the filter (clear_route_cache false). */

@@ -3,7 +3,9 @@
  * kubectl: `kubectl get aigates` columns and `kubectl wait --for=condition=Ready`.
  */
 import { execFile } from 'child_process';
-import { existsSync } from 'fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { reconcileLoop } from '../src/cli/commands/reconcile';
 import type { RunResult } from '../src/reconcile';
@@ -91,6 +93,17 @@ describe('aigate reconcile', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('error: cannot load the kubeconfig: kubeconfig /nonexistent/kubeconfig does not exist\n');
   });
+
+  test('fails with exit code 1 naming the server when the API cannot be reached', async () => {
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'aigate-kc-')), 'kubeconfig');
+    writeFileSync(kubeconfig, h.api.kubeconfig());
+    const url = h.api.url;
+    await h.api.close();
+    const r = await aigate(['reconcile', '--kubeconfig', kubeconfig, '-n', NS]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').pop()).toBe(`error: reconcile failed: could not list aigates in namespace ai: cannot reach the Kubernetes API at ${url}: ECONNREFUSED`);
+    h = await harness(); // afterEach closes it
+  }, 20000);
 
   test('fails with exit code 1 when --context names a context the kubeconfig lacks', async () => {
     const r = await aigate(['reconcile', '--kubeconfig', h.api.kubeconfigFile(), '--context', 'prod']);

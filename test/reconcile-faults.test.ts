@@ -3,7 +3,7 @@
  * what is reported, what the status keeps, and the exit code the CronJob sees.
  */
 import { describeFailure, parseJobArgs, reconcileOnce, runJob, JOB_EXIT, type KubeClient, type LogFields } from '../src/reconcile';
-import { condition, harness, healthy, statusOf, synthesized, withRollout, type Harness } from './support/reconcile-fixtures';
+import { condition, harness, healthy, jobHarness, statusOf, synthesized, withRollout, type Harness, type JobHarness } from './support/reconcile-fixtures';
 
 const NS = 'ai';
 const patchPath = (name: string) => `/apis/gateway.example.com/v1/namespaces/${NS}/aigates/${name}/status`;
@@ -195,29 +195,44 @@ describe('a failing LIST', () => {
   });
 });
 
-describe('the job entry point (what the CronJob runs)', () => {
+describe('the job entry point (what the CronJob runs): its own client over HTTPS with the service account', () => {
+  let j: JobHarness;
+  beforeEach(async () => {
+    j = await jobHarness();
+  });
+  afterEach(async () => {
+    await j.close();
+  });
+
   test('exits 0 when every status was written or unchanged', async () => {
-    healthy(h.api, 'gw', NS);
+    healthy(j.api, 'gw', NS);
     const lines: string[] = [];
-    const code = await runJob(['--kubeconfig', h.api.kubeconfigFile(), '--namespace', NS], (f) => lines.push(JSON.stringify(f)));
+    const code = await runJob([...j.connectionArgs, '--namespace', NS], (f) => lines.push(JSON.stringify(f)));
     expect(code).toBe(JOB_EXIT.ok);
     expect(JSON.parse(lines[lines.length - 1])).toMatchObject({ action: 'run', outcome: 'ok' });
+    expect(j.api.count({ status: 401 })).toBe(0);
   });
 
   test('exits 1 when any gateway failed', async () => {
-    healthy(h.api, 'gw', NS);
-    h.api.failNext({ method: 'PATCH', status: 403 });
-    expect(await runJob(['--kubeconfig', h.api.kubeconfigFile(), '--namespace', NS], () => undefined)).toBe(JOB_EXIT.failed);
+    healthy(j.api, 'gw', NS);
+    j.api.failNext({ method: 'PATCH', status: 403 });
+    expect(await runJob([...j.connectionArgs, '--namespace', NS], () => undefined)).toBe(JOB_EXIT.failed);
   });
 
-  test('exits 1 with a log line when the API cannot be reached at all', async () => {
+  test('fails with exit 1, naming the server, when the API cannot be reached at all', async () => {
     const lines: LogFields[] = [];
-    await h.api.close();
-    const code = await runJob(['--kubeconfig', h.api.kubeconfigFile(), '--namespace', NS, '--request-timeout', '1s'], (f) => lines.push(f));
+    await j.api.close();
+    const code = await runJob([...j.connectionArgs, '--namespace', NS, '--request-timeout', '1s'], (f) => lines.push(f));
     expect(code).toBe(JOB_EXIT.failed);
-    expect(lines[lines.length - 1]).toMatchObject({ action: 'run', outcome: 'failed', message: expect.stringContaining('network error ECONNREFUSED') });
+    expect(lines[lines.length - 1]).toMatchObject({ action: 'run', outcome: 'failed', message: expect.stringContaining(`cannot reach the Kubernetes API at ${j.api.url}: ECONNREFUSED`) });
     expect(lines.filter((l) => l.outcome === 'retry')).toHaveLength(3);
-    h = await harness(); // afterEach closes it
+  });
+
+  test('fails with exit 1 and a log line when there is no service account token', async () => {
+    const lines: LogFields[] = [];
+    const code = await runJob(['--server', j.api.url, '--service-account-dir', '/nonexistent/sa', '--namespace', NS], (f) => lines.push(f));
+    expect(code).toBe(JOB_EXIT.failed);
+    expect(lines[0].message).toContain('no service account token at /nonexistent/sa/token: the pod needs automountServiceAccountToken: true');
   });
 
   test('fails with exit code 2 on bad arguments, naming the argument', async () => {

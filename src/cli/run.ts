@@ -1,6 +1,7 @@
 import { readFileSync } from 'fs';
 import { dirname, join } from 'path';
 import { Command, CommanderError } from 'commander';
+import { checkCommand } from './commands/check';
 import { crdCommand } from './commands/crd';
 import { docsCommand } from './commands/docs';
 import { explainCommand } from './commands/explain';
@@ -31,7 +32,7 @@ export function buildProgram(ctx: CliContext): Command {
     .description('Synthesize Kubernetes manifests for AI/LLM gateways declared as AIGatewayResource')
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)');
-  for (const command of [initCommand(ctx), synthCommand(ctx), validateCommand(ctx), explainCommand(ctx), crdCommand(ctx), docsCommand(ctx), reconcileCommand(ctx)]) program.addCommand(command);
+  for (const command of [initCommand(ctx), synthCommand(ctx), validateCommand(ctx), explainCommand(ctx), crdCommand(ctx), docsCommand(ctx), reconcileCommand(ctx), checkCommand(ctx)]) program.addCommand(command);
   // Tests run the CLI in-process: errors must come back here, never end the process.
   for (const command of [program, ...program.commands]) {
     command.exitOverride().configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });

@@ -114,7 +114,7 @@ export function envoyConfig(spec: Spec, options: EnvoyOptions): EnvoyConfig {
   };
   return {
     bootstrap,
-    files: credentials.files,
+    files: { ...credentials.files, ...chain.files },
     secretFiles: uniqueSecretFiles([...credentials.secretFiles, ...chain.secretFiles]),
     warnings: untranslated(spec, chain.filters),
   };

@@ -4,9 +4,10 @@ import { apiKeyAuthFilter, bodyRoutingFilter, cacheFilter, promptFilter, usageFi
 import { rateLimitFilter } from './rate-limit';
 import type { EnvoyOptions, Json, SecretFile, Spec } from './types';
 
-/** The public listener's HTTP filters and the Secret files their Lua parts need. */
+/** The public listener's HTTP filters, the Lua scripts they load (ConfigMap files) and the Secret files those read. */
 export interface FilterChain {
   readonly filters: Json[];
+  readonly files: Record<string, string>;
   readonly secretFiles: SecretFile[];
 }
 
@@ -38,20 +39,22 @@ export function httpFilters(spec: Spec, options: EnvoyOptions): FilterChain {
     usageFilter(spec, options),
   ];
   const filters: Json[] = [];
+  const files: Record<string, string> = {};
   const secretFiles: SecretFile[] = [];
   for (const step of steps) {
     if (!step) continue;
     if (isLuaFilter(step)) {
       filters.push(step.filter);
+      Object.assign(files, step.files);
       secretFiles.push(...step.secretFiles);
     } else {
       filters.push(step);
     }
   }
   filters.push(ROUTER_FILTER);
-  return { filters, secretFiles };
+  return { filters, files, secretFiles };
 }
 
 function isLuaFilter(step: Json | LuaFilter): step is LuaFilter {
-  return 'filter' in step && 'secretFiles' in step;
+  return 'filter' in step && 'files' in step && 'secretFiles' in step;
 }

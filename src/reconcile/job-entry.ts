@@ -1,6 +1,6 @@
 /**
  * Entry point of the job bundle: esbuild bundles this file and everything it imports
- * (@kubernetes/client-node, zod, src/spec) into one script; the CronJob runs it with a stock
+ * (its own small client, zod, src/spec; never @kubernetes/client-node) into one script; the CronJob runs it with a stock
  * Node image. Exits explicitly: idle keep-alive sockets must not hold the pod open.
  */
 import { runJob } from './job';

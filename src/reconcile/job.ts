@@ -1,14 +1,20 @@
 /**
  * The reconcile job as the CronJob runs it (`job-entry.ts` is the bundle's entry point):
  *
- *   node aigate-reconcile.js --namespace <ns> | --all-namespaces  [--deadline 45s] [--request-timeout 10s] [--kubeconfig <file>]
+ *   node aigate-reconcile.js --namespace <ns> | --all-namespaces  [--deadline 45s] [--request-timeout 10s]
+ *                            [--server https://host:port] [--service-account-dir <dir>]
  *
- * It reads the pod's service account (or the kubeconfig given, to try the bundle from a laptop), runs once, and exits 0 when every status was written
- * or unchanged, 1 when any gateway (named in the last log line) failed, 2 on bad arguments.
+ * It talks to the API with its own small client (`rest-client.ts`) and the pod's service account:
+ * the token and CA in /var/run/secrets/kubernetes.io/serviceaccount, the server from
+ * KUBERNETES_SERVICE_HOST/PORT. `--server` and `--service-account-dir` (a folder with `token` and
+ * `ca.crt`, e.g. from `kubectl create token`) try the bundle outside a pod. It runs once, and
+ * exits 0 when every status was written or unchanged, 1 when any gateway (named in the last log
+ * line) failed, 2 on bad arguments. (`aigate reconcile` does the same from a kubeconfig.)
  */
 import { durationSeconds } from '../spec/primitives';
-import { kubeClient, loadKubeConfig, type Scope } from './kube';
+import type { Scope } from './client';
 import type { Logger } from './log';
+import { inClusterConnection, restKubeClient } from './rest-client';
 import { reconcileOnce } from './run';
 
 export const JOB_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -17,7 +23,8 @@ export interface JobArgs {
   readonly scope: Scope;
   readonly deadlineMs?: number;
   readonly requestTimeoutMs?: number;
-  readonly kubeconfig?: string;
+  readonly server?: string;
+  readonly serviceAccountDir?: string;
 }
 
 /** Parses the job's arguments; throws an Error naming the bad argument. */
@@ -26,7 +33,8 @@ export function parseJobArgs(argv: readonly string[]): JobArgs {
   let all = false;
   let deadlineMs: number | undefined;
   let requestTimeoutMs: number | undefined;
-  let kubeconfig: string | undefined;
+  let server: string | undefined;
+  let serviceAccountDir: string | undefined;
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
@@ -45,10 +53,11 @@ export function parseJobArgs(argv: readonly string[]): JobArgs {
     else if (arg === '--all-namespaces') all = true;
     else if (arg === '--deadline') deadlineMs = ms(value(i++, arg), arg);
     else if (arg === '--request-timeout') requestTimeoutMs = ms(value(i++, arg), arg);
-    else if (arg === '--kubeconfig') kubeconfig = value(i++, arg);
+    else if (arg === '--server') server = value(i++, arg);
+    else if (arg === '--service-account-dir') serviceAccountDir = value(i++, arg);
     else {
       throw new Error(
-        `unknown argument ${JSON.stringify(arg)} (allowed: --namespace <ns>, --all-namespaces, --deadline <duration>, --request-timeout <duration>, --kubeconfig <file>)`,
+        `unknown argument ${JSON.stringify(arg)} (allowed: --namespace <ns>, --all-namespaces, --deadline <duration>, --request-timeout <duration>, --server <https://host:port>, --service-account-dir <dir>)`,
       );
     }
   }
@@ -58,7 +67,8 @@ export function parseJobArgs(argv: readonly string[]): JobArgs {
     scope: all ? { allNamespaces: true } : { namespace: namespace! },
     ...(deadlineMs !== undefined && { deadlineMs }),
     ...(requestTimeoutMs !== undefined && { requestTimeoutMs }),
-    ...(kubeconfig !== undefined && { kubeconfig }),
+    ...(server !== undefined && { server }),
+    ...(serviceAccountDir !== undefined && { serviceAccountDir }),
   };
 }
 
@@ -73,8 +83,11 @@ export async function runJob(argv: readonly string[], log: Logger): Promise<numb
     return JOB_EXIT.usage;
   }
   try {
-    const { kc } = loadKubeConfig(args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : { inCluster: true });
-    const client = kubeClient(kc, { ...(args.requestTimeoutMs !== undefined && { requestTimeoutMs: args.requestTimeoutMs }) });
+    const connection = inClusterConnection({
+      ...(args.server !== undefined && { server: args.server }),
+      ...(args.serviceAccountDir !== undefined && { serviceAccountDir: args.serviceAccountDir }),
+    });
+    const client = restKubeClient(connection, { ...(args.requestTimeoutMs !== undefined && { requestTimeoutMs: args.requestTimeoutMs }) });
     const result = await reconcileOnce(client, {
       scope: args.scope,
       log,

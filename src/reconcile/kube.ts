@@ -1,33 +1,12 @@
 import { existsSync } from 'fs';
 import * as k8s from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION_NAME, PLURAL } from '../spec/names';
-import type { StatusPatch } from './status';
+import { withServer, type KubeClient, type KubeClientOptions, type SecretKeyReader } from './client';
 import type { DeploymentObject, EndpointSliceObject, GatewayObject, IngressObject, ServiceObject } from './types';
-
-/** One namespace, or every namespace. */
-export type Scope = { readonly namespace: string } | { readonly allNamespaces: true };
-
-/** The API calls of a run: LISTs, and a merge patch of one gateway's status. Nothing else. */
-export interface KubeClient {
-  listGateways(scope: Scope): Promise<GatewayObject[]>;
-  listDeployments(scope: Scope, labelSelector: string): Promise<DeploymentObject[]>;
-  listServices(scope: Scope): Promise<ServiceObject[]>;
-  listIngresses(scope: Scope, labelSelector: string): Promise<IngressObject[]>;
-  listEndpointSlices(scope: Scope, labelSelector: string): Promise<EndpointSliceObject[]>;
-  patchStatus(namespace: string, name: string, status: StatusPatch): Promise<void>;
-}
-
-export interface KubeClientOptions {
-  /**
-   * Time limit of each request; a request still pending then is abandoned (and retried).
-   * @default 10000
-   */
-  readonly requestTimeoutMs?: number;
-}
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-/** Where the cluster and credentials come from. */
+/** Where the cluster and credentials come from (the job itself uses `inClusterConnection`). */
 export type KubeConfigSource = { readonly inCluster: true } | { readonly kubeconfig?: string; readonly context?: string };
 
 /**
@@ -84,8 +63,23 @@ function itemsOf<T>(list: { items?: unknown[] }): T[] {
   return (list.items ?? []).filter((i) => !!(i as { metadata?: unknown }).metadata) as T[];
 }
 
-/** The KubeClient over @kubernetes/client-node's generated APIs. */
-export function kubeClient(kc: k8s.KubeConfig, options: KubeClientOptions = {}): KubeClient {
+/** Runs each method of `api`, marking what it throws with the server (`withServer`). */
+function namingServer<T extends object>(api: T, server: string): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(api)) {
+    out[name] = async (...args: unknown[]) => {
+      try {
+        return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      } catch (err) {
+        throw withServer(err, server);
+      }
+    };
+  }
+  return out as T;
+}
+
+/** The KubeClient over @kubernetes/client-node's generated APIs (plus the Secret key read of `aigate check`). */
+export function kubeClient(kc: k8s.KubeConfig, options: KubeClientOptions = {}): KubeClient & SecretKeyReader {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -95,7 +89,7 @@ export function kubeClient(kc: k8s.KubeConfig, options: KubeClientOptions = {}):
   const opts = () => timeoutOptions(timeoutMs);
   const gvr = { group: API_GROUP, version: API_VERSION_NAME, plural: PLURAL };
 
-  return {
+  const client: KubeClient & SecretKeyReader = {
     async listGateways(scope) {
       const list = 'namespace' in scope
         ? await custom.listNamespacedCustomObject({ ...gvr, namespace: scope.namespace }, opts())
@@ -131,5 +125,15 @@ export function kubeClient(kc: k8s.KubeConfig, options: KubeClientOptions = {}):
       const options = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, opts());
       await custom.patchNamespacedCustomObjectStatus({ ...gvr, namespace, name, body: { status } }, options);
     },
+    async secretKeys(namespace, name) {
+      try {
+        const secret = await core.readNamespacedSecret({ namespace, name }, opts());
+        return Object.keys(secret.data ?? {});
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 404) return undefined;
+        throw err;
+      }
+    },
   };
+  return namingServer(client, kc.getCurrentCluster()?.server ?? '(no server)');
 }

@@ -53,9 +53,9 @@ function statusOf(body: unknown): { reason?: string; message?: string; details?:
 
 const HTTP_REASONS: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout' };
 
-/** Classifies whatever a client-node call threw. */
+/** Classifies whatever a client call threw (client-node's ApiException, ApiHttpError, a socket error; `server` set by `withServer`). */
 export function describeFailure(err: unknown, now = Date.now()): ApiFailure {
-  const e = err as { code?: unknown; body?: unknown; headers?: Record<string, string>; name?: string; message?: string; cause?: { code?: string } };
+  const e = err as { code?: unknown; body?: unknown; headers?: Record<string, string>; name?: string; message?: string; cause?: { code?: string }; server?: string };
   if (typeof e?.code === 'number' && 'body' in e) {
     const status = statusOf(e.body);
     const reason = status.reason || HTTP_REASONS[e.code] || `HTTP${e.code}`;
@@ -71,13 +71,15 @@ export function describeFailure(err: unknown, now = Date.now()): ApiFailure {
     };
   }
   if (e?.name === 'AbortError' || e?.name === 'TimeoutError') {
-    return { reason: 'Timeout', message: 'the request timed out', retryable: true };
+    return { reason: 'Timeout', message: e.server ? `the request to the Kubernetes API at ${e.server} timed out` : 'the request timed out', retryable: true };
   }
   const netCode = typeof e?.code === 'string' ? e.code : e?.cause?.code;
   if (netCode && NETWORK_CODES.has(netCode)) {
-    return { reason: 'NetworkError', message: `network error ${netCode}`, retryable: true };
+    return { reason: 'NetworkError', message: e.server ? `cannot reach the Kubernetes API at ${e.server}: ${netCode}` : `network error ${netCode}`, retryable: true };
   }
-  return { reason: 'Error', message: `${e?.name ?? 'Error'}: ${String(e?.message ?? err).split('\n')[0].slice(0, 300)}`, retryable: false };
+  const text = `${e?.name ?? 'Error'}: ${String(e?.message ?? err).split('\n')[0].slice(0, 300)}`;
+  // A TLS failure (unknown CA, wrong host name) also comes from the connection: name the server.
+  return { reason: 'Error', message: e?.server ? `cannot talk to the Kubernetes API at ${e.server}: ${text}` : text, retryable: false };
 }
 
 export interface RetryContext {

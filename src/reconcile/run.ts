@@ -1,7 +1,7 @@
 import { formatPath } from '../spec/issues';
 import { LABEL_GATEWAY } from '../spec/names';
 import { statusSchema } from '../spec/status';
-import type { KubeClient, Scope } from './kube';
+import type { KubeClient, Scope } from './client';
 import type { Logger } from './log';
 import { clusterView, LABEL_SERVICE_NAME, type Listing, type ScopedListing, type Snapshot } from './observe';
 import { DEFAULT_RETRY, withRetry, type RetryContext, type RetryPolicy } from './retry';

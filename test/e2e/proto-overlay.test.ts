@@ -5,7 +5,7 @@
  */
 import { checkEnvoyBootstrap, DEFAULT_OVERLAY_FIELDS, sampleBootstrap, UPSTREAM_DEPRECATED_FIELDS, envoyConfigProblems, luajitAvailable } from '../support/envoy';
 import { catalogueGateways, matrixGateways } from '../support/feature-matrix';
-import { mapConcurrent, PINNED_ENVOY_VERSION, podBootstrap, podsOf, validateBootstrap, type ValidateResult } from '../support/real-envoy';
+import { mapConcurrent, PINNED_ENVOY_VERSION, podBootstrap, podConfigFiles, podsOf, validateBootstrap, type ValidateResult } from '../support/real-envoy';
 
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -114,7 +114,7 @@ describe(`the proto walk's overlay matches Envoy ${PINNED_ENVOY_VERSION}`, () =>
 describe('the proto walk accepts every bootstrap Envoy loads', () => {
   it('every catalogue spec and every matrix config (validate-matrix.test.ts loads them in Envoy)', () => {
     const problems = [...catalogueGateways(), ...matrixGateways()].flatMap(({ label, objects }) =>
-      podsOf(objects).flatMap((pod) => envoyConfigProblems(podBootstrap(pod), { lua: luajitAvailable() }).map((p) => `${label}: ${p}`)),
+      podsOf(objects).flatMap((pod) => envoyConfigProblems(podBootstrap(pod), { lua: luajitAvailable(), files: podConfigFiles(pod) }).map((p) => `${label}: ${p}`)),
     );
     expect(problems).toEqual([]);
   });

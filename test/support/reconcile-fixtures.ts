@@ -3,12 +3,16 @@
  * and config-hash exactly as synthesized), plus the status the Kubernetes controllers would
  * write (Deployment rollout, EndpointSlices, Ingress load balancer).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import * as k8s from '@kubernetes/client-node';
 import { renderGateway } from '../../src/constructs';
 import { customResourceDefinition } from '../../src/spec';
 import { jsonLogger, kubeClient, reconcileOnce, type LogFields, type ReconcileOptions, type RunResult } from '../../src/reconcile';
 import type { KubeApi, KubeObject } from './kube-api/server';
 import { startKubeApi } from './kube-api/server';
+import { testCa, type TestCa } from './real-envoy/test-ca';
 
 /** Two in-cluster upstreams and one external URL; ingress on. */
 export const SPEC = {
@@ -143,6 +147,43 @@ export async function harness(clock: () => Date = () => new Date()): Promise<Har
         ...opts,
       }),
     close: () => api.close(),
+  };
+}
+
+/** A token the job harness's API demands (never a real credential). */
+export const JOB_TOKEN = 'job-test-token';
+
+export interface JobHarness {
+  readonly api: KubeApi;
+  /** `--server <url> --service-account-dir <dir>`: what the job reads in a pod, pointed at the emulator. */
+  readonly connectionArgs: readonly string[];
+  /** The service account folder (token, ca.crt), as the kubelet mounts it. */
+  readonly serviceAccountDir: string;
+  close(): Promise<void>;
+}
+
+let sharedCa: TestCa | undefined;
+let sharedLeaf: { cert: string; key: string } | undefined;
+
+/**
+ * The emulated API over HTTPS (a throw-away CA's certificate) demanding a bearer token, and a
+ * service account folder with that token and CA: what the reconcile job's own client meets in a pod.
+ */
+export async function jobHarness(): Promise<JobHarness> {
+  sharedCa ??= testCa();
+  sharedLeaf ??= sharedCa.issue(['kubernetes.default.svc']);
+  const api = await startKubeApi({ crds: [customResourceDefinition()], tls: { ...sharedLeaf, caPem: sharedCa.caPem }, requireToken: JOB_TOKEN });
+  const dir = mkdtempSync(join(tmpdir(), 'aigate-sa-'));
+  writeFileSync(join(dir, 'token'), `${JOB_TOKEN}\n`);
+  writeFileSync(join(dir, 'ca.crt'), sharedCa.caPem);
+  return {
+    api,
+    serviceAccountDir: dir,
+    connectionArgs: ['--server', api.url, '--service-account-dir', dir],
+    close: async () => {
+      await api.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

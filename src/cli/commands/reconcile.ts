@@ -77,7 +77,8 @@ export async function reconcile(options: ReconcileCliOptions, ctx: CliContext): 
   };
 
   let ok: boolean;
-  if (intervalMs === undefined) ok = (await once()).ok;
+  let last: RunResult | undefined;
+  if (intervalMs === undefined) ok = (last = await once()).ok;
   else {
     const stop = new AbortController();
     const onSignal = () => stop.abort();
@@ -90,7 +91,11 @@ export async function reconcile(options: ReconcileCliOptions, ctx: CliContext): 
       process.off('SIGTERM', onSignal);
     }
   }
-  if (!ok) throw new CliError('reconcile failed: the last log line names the gateways and reads that failed');
+  if (!ok) {
+    // A run that could not even list the gateways (no cluster, no CRD) says why in the error itself.
+    const cause = last && last.gateways.length === 0 ? last.readFailures[0] : undefined;
+    throw new CliError(`reconcile failed: ${cause ?? 'the last log line names the gateways and reads that failed'}`);
+  }
 }
 
 export function reconcileCommand(ctx: CliContext): Command {

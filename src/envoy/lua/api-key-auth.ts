@@ -20,5 +20,5 @@ export function apiKeyAuthFilter(spec: Spec, options: EnvoyOptions): LuaFilter |
     // Hand the key to the cache filter only when the cache keys on it.
     exposeCaller: cacheCaller(spec) === 'APIKey',
   });
-  return { filter: luaHttpFilter('apiKeyAuth', source), secretFiles: [file] };
+  return { ...luaHttpFilter('apiKeyAuth', source), secretFiles: [file] };
 }

@@ -27,5 +27,5 @@ export function bodyRoutingFilter(spec: Spec, _options: EnvoyOptions): LuaFilter
     knownModels: models.length > 0 ? listed + more : 'none',
     hasDefault: spec.modelRouting.defaultTargetEndpoint !== undefined,
   });
-  return { filter: luaHttpFilter('bodyRouting', source), secretFiles: [] };
+  return { ...luaHttpFilter('bodyRouting', source), secretFiles: [] };
 }

@@ -51,5 +51,5 @@ export function cacheFilter(spec: Spec, _options: EnvoyOptions): LuaFilter | und
     jwtNamespace: JWT_AUTHN_FILTER,
     jwtPayloadKey: JWT_PAYLOAD_KEY,
   });
-  return { filter: luaHttpFilter('cache', source), secretFiles: [] };
+  return { ...luaHttpFilter('cache', source), secretFiles: [] };
 }

@@ -5,7 +5,9 @@
  * auth -> rate limit -> cache -> prompt -> body routing -> usage -> router.
  *
  * Each script is a .lua file beside its converter; the converter prepends a generated CONFIG
- * table (escaped literals, see lua-literal.ts) and the shared JSON/helper code (script.ts).
+ * table (escaped literals, see lua-literal.ts) and the shared JSON/helper code (script.ts). The
+ * result ships as its own ConfigMap key (`lua-<feature>.lua`, luaScriptKey) that the filter loads
+ * by filename from ENVOY_CONFIG_DIR.
  */
 export type { LuaFilter } from './lua-filter';
 export { apiKeyAuthFilter } from './api-key-auth';
@@ -13,7 +15,7 @@ export { bodyRoutingFilter, routedModels } from './body-routing';
 export { cacheFilter } from './cache';
 export { promptFilter } from './prompt';
 export { usageFilter } from './usage';
-export { LUA_FILTER_NAMES, secretMountPath } from './script';
+export { LUA_FILTER_NAMES, luaScriptKey, secretMountPath } from './script';
 
 import { usageAccounting } from './usage';
 import type { Spec } from '../types';

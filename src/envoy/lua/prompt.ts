@@ -48,5 +48,5 @@ export function promptFilter(spec: Spec, _options: EnvoyOptions): LuaFilter | un
     requireTemplate: transform,
     ...(transform && names.length === 1 && { defaultTemplate: names[0] }),
   });
-  return { filter: luaHttpFilter('prompt', source), secretFiles: [] };
+  return { ...luaHttpFilter('prompt', source), secretFiles: [] };
 }

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'fs';
 import { join, resolve } from 'path';
 import { luaLiteral, type LuaValue } from './lua-literal';
 import { ENDPOINT_HEADER, METADATA_NAMESPACE, MODEL_HEADER } from '../names';
-import type { Json, SecretFile } from '../types';
+import { ENVOY_CONFIG_DIR, type SecretFile } from '../types';
+import type { LuaFilter } from './lua-filter';
 
 const LUA_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua';
 
@@ -73,18 +74,35 @@ export function luaScript(feature: LuaFeature, file: string, config: Record<stri
   ].join('\n');
 }
 
+/** The ConfigMap key of a feature's script, e.g. `lua-prompt.lua` (also its file in ENVOY_CONFIG_DIR). */
+export function luaScriptKey(feature: LuaFeature): string {
+  return `lua-${statPrefix(feature).replace(/_/g, '-')}.lua`;
+}
+
+function statPrefix(feature: LuaFeature): string {
+  return LUA_FILTER_NAMES[feature].replace(/^ai\.gateway\./, '');
+}
+
 /**
- * An envoy.filters.http.lua entry for http_filters. Route-cache clearing is explicit: only the
+ * An envoy.filters.http.lua entry for http_filters, and its script as a ConfigMap file. Envoy
+ * reads the script from the mounted file (`default_source_code.filename`) rather than from a
+ * 15-22 KB one-line string inside envoy.json, so a change to a prompt or a filter shows up as a
+ * readable diff of its own ConfigMap key; the config hash covers every ConfigMap file, so the
+ * pods still roll when a script changes. Route-cache clearing is explicit: only the
  * body-routing script asks for it (clearRouteCache()), other header changes never re-route.
  */
-export function luaHttpFilter(feature: LuaFeature, source: string): Json {
+export function luaHttpFilter(feature: LuaFeature, source: string): Omit<LuaFilter, 'secretFiles'> {
+  const key = luaScriptKey(feature);
   return {
-    name: LUA_FILTER_NAMES[feature],
-    typed_config: {
-      '@type': LUA_FILTER_TYPE,
-      default_source_code: { inline_string: source },
-      stat_prefix: LUA_FILTER_NAMES[feature].replace(/^ai\.gateway\./, ''),
-      clear_route_cache: false,
+    filter: {
+      name: LUA_FILTER_NAMES[feature],
+      typed_config: {
+        '@type': LUA_FILTER_TYPE,
+        default_source_code: { filename: `${ENVOY_CONFIG_DIR}/${key}` },
+        stat_prefix: statPrefix(feature),
+        clear_route_cache: false,
+      },
     },
+    files: { [key]: source.endsWith('\n') ? source : `${source}\n` },
   };
 }

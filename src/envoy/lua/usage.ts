@@ -55,5 +55,5 @@ export function usageFilter(spec: Spec, _options: EnvoyOptions): LuaFilter | und
     tailBytes: USAGE_TAIL_BYTES,
     maxBufferBytes: usageBufferBytes(spec),
   });
-  return { filter: luaHttpFilter('usage', source), secretFiles: [] };
+  return { ...luaHttpFilter('usage', source), secretFiles: [] };
 }

@@ -21,8 +21,8 @@
  * - HTTP connection managers: the router filter is the last HTTP filter and appears once;
  *   cluster `HttpProtocolOptions.http_filters` (upstream filters) end with `upstream_codec`.
  * - every RE2 `RegexMatcher.regex` compiles (RE2 semantics: see re2.ts).
- * - Lua: every inline source (Lua `default_source_code`, `source_codes.*`, deprecated
- *   `inline_code`, `LuaPerRoute.source_code`) compiles and loads under LuaJIT (see lua-check.ts);
+ * - Lua: every source (Lua `default_source_code`, `source_codes.*`, deprecated
+ *   `inline_code`, `LuaPerRoute.source_code`; inline, or a `filename` in /etc/envoy read from `files`) compiles and loads under LuaJIT (see lua-check.ts);
  *   `LuaPerRoute.name` names a `source_codes` entry of some Lua filter.
  * - jwt_authn: every `provider_name` in rules / requirement_map names a provider of that filter;
  *   `JwtPerRoute.requirement_name` names a requirement_map entry of some jwt_authn filter.
@@ -94,7 +94,16 @@ function dsPath(base: string, ds: unknown): string {
 export interface SemanticCheckOptions {
   /** Compile Lua with luajit (default true). */
   lua?: boolean;
+  /**
+   * The files mounted in CONFIG_DIR beside the bootstrap (ConfigMap key -> text, e.g.
+   * `EnvoyConfig.files`): a Lua DataSource `filename` there is read from these, and one that is
+   * not among them is an error (Envoy would fail to start), so no script goes unchecked.
+   */
+  files?: Readonly<Record<string, string>>;
 }
+
+/** Where the ConfigMap is mounted (src/envoy ENVOY_CONFIG_DIR). */
+const CONFIG_DIR = '/etc/envoy/';
 
 export function checkEnvoySemantics(config: unknown, opts: SemanticCheckOptions = {}): string[] {
   const errors: string[] = [];
@@ -252,25 +261,37 @@ export function checkEnvoySemantics(config: unknown, opts: SemanticCheckOptions 
   // ---- Lua
   const luaSources: LuaSource[] = [];
   const luaSourceNames = new Set<string>();
+  /** A Lua DataSource: inline text, or a `filename` read from the mounted ConfigMap files. */
+  const addSource = (base: string, ds: unknown) => {
+    const text = inlineText(ds);
+    if (text !== undefined) {
+      luaSources.push({ path: dsPath(base, ds), code: text });
+      return;
+    }
+    const filename = getField(ds, 'filename');
+    if (typeof filename !== 'string') return;
+    const at = joinPath(base, fieldKey(ds, 'filename'));
+    const key = filename.startsWith(CONFIG_DIR) ? filename.slice(CONFIG_DIR.length) : undefined;
+    const file = key !== undefined ? opts.files?.[key] : undefined;
+    if (file === undefined) err(at, `Lua source file ${filename} is not a ConfigMap file in ${CONFIG_DIR} given to the check (files: ${Object.keys(opts.files ?? {}).join(', ') || 'none'})`);
+    else luaSources.push({ path: at, code: file });
+  };
   for (const v of byType('envoy.extensions.filters.http.lua.v3.Lua')) {
     const def = getField(v.value, 'default_source_code');
-    const defText = inlineText(def);
-    if (defText !== undefined) luaSources.push({ path: dsPath(joinPath(v.path, fieldKey(v.value, 'default_source_code')), def), code: defText });
+    if (def !== undefined) addSource(joinPath(v.path, fieldKey(v.value, 'default_source_code')), def);
     const inline = getField(v.value, 'inline_code');
     if (typeof inline === 'string') luaSources.push({ path: joinPath(v.path, fieldKey(v.value, 'inline_code')), code: inline });
     const named = getField(v.value, 'source_codes');
     if (isPlainObject(named)) {
       for (const [k, ds] of Object.entries(named)) {
         luaSourceNames.add(k);
-        const text = inlineText(ds);
-        if (text !== undefined) luaSources.push({ path: dsPath(joinPath(joinPath(v.path, fieldKey(v.value, 'source_codes')), k), ds), code: text });
+        addSource(joinPath(joinPath(v.path, fieldKey(v.value, 'source_codes')), k), ds);
       }
     }
   }
   for (const v of byType('envoy.extensions.filters.http.lua.v3.LuaPerRoute')) {
     const sc = getField(v.value, 'source_code');
-    const text = inlineText(sc);
-    if (text !== undefined) luaSources.push({ path: dsPath(joinPath(v.path, fieldKey(v.value, 'source_code')), sc), code: text });
+    if (sc !== undefined) addSource(joinPath(v.path, fieldKey(v.value, 'source_code')), sc);
     const name = getField(v.value, 'name');
     if (typeof name === 'string' && name !== '' && !luaSourceNames.has(name)) {
       err(joinPath(v.path, 'name'), `LuaPerRoute names source "${name}", which no Lua filter defines in source_codes`);

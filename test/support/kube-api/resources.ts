@@ -73,6 +73,7 @@ export const AIGATE_GROUP = 'gateway.example.com';
 
 export function builtinResources(): ResourceDef[] {
   return [
+    builtin({ group: '', version: 'v1', resource: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, shortNames: [], categories: [], statusSubresource: false, generation: false }),
     builtin({ group: '', version: 'v1', resource: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], statusSubresource: true, generation: false }),
     builtin({ group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], statusSubresource: true, generation: 'spec' }),
     builtin({ group: 'networking.k8s.io', version: 'v1', resource: 'ingresses', singular: 'ingress', kind: 'Ingress', namespaced: true, shortNames: ['ing'], categories: [], statusSubresource: true, generation: 'spec' }),

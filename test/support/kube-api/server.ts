@@ -5,6 +5,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,8 @@ export interface KubeApiOptions {
   serverVersion?: { major: string; minor: string };
   /** Namespace of the kubeconfig context (default "default"). */
   namespace?: string;
+  /** Serve HTTPS with this certificate (e.g. `testCa().issue([])`); the kubeconfig then trusts `caPem`. */
+  tls?: { cert: string; key: string; caPem: string };
 }
 
 export interface RequestRecord {
@@ -134,11 +137,12 @@ class KubeApiServer implements KubeApi {
     this.now = opts.now ?? (() => new Date());
     this.store = new Store(this.now);
     this.router = new Router(this.registry, this.store, {
-      address: () => this.url.replace(/^http:\/\//, ''),
+      address: () => this.url.replace(/^https?:\/\//, ''),
       now: this.now,
     });
     for (const crd of opts.crds ?? []) this.registerCrd(crd);
-    this.server = createServer((req, res) => void this.onRequest(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.onRequest(req, res);
+    this.server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createServer(handler);
   }
 
   async listen(): Promise<void> {
@@ -147,7 +151,7 @@ class KubeApiServer implements KubeApi {
       this.server.listen(0, '127.0.0.1', () => resolve());
     });
     const { port } = this.server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   }
 
   get resourceVersion(): string {
@@ -170,7 +174,14 @@ class KubeApiServer implements KubeApi {
     return stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'kube-api-emulator', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+      clusters: [
+        {
+          name: 'kube-api-emulator',
+          cluster: this.opts.tls
+            ? { server: this.url, 'certificate-authority-data': Buffer.from(this.opts.tls.caPem).toString('base64') }
+            : { server: this.url, 'insecure-skip-tls-verify': true },
+        },
+      ],
       users: [{ name: 'kube-api-emulator', user: token ? { token } : {} }],
       contexts: [
         {

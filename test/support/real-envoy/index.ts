@@ -5,7 +5,7 @@
 export { envoyBinary, PINNED_ENVOY_VERSION, versionOf } from './binary';
 export { adaptForTest, childPath, differingLeaves, relocatePaths, valueAt } from './adapt';
 export type { Adaptation, TestAdaptation } from './adapt';
-export { placeholderSecrets, podBootstrap, podFiles, podsOf } from './pod-files';
+export { placeholderSecrets, podBootstrap, podConfigFiles, podFiles, podsOf } from './pod-files';
 export type { PodFiles, SecretValues } from './pod-files';
 export { freePort, mapConcurrent, startEnvoy, startGateway, validateAll, validateBootstrap, validateWithEnvoy } from './process';
 export type { GatewayOptions, RunningEnvoy, RunningGateway, ValidateCase, ValidateResult } from './process';

@@ -132,6 +132,13 @@ export function placeholderSecrets(objects: readonly Json[]): SecretValues {
 }
 
 /** The bootstrap of the gateway in `objects`: the mounted ConfigMap key its `--config-path` names. */
+/** The files of the ConfigMaps a gateway's pod mounts (key -> text): the bootstrap, SDS files, Lua scripts. */
+export function podConfigFiles(objects: readonly Json[]): Record<string, string> {
+  const [pod] = podsOf(objects);
+  if (!pod) throw new Error('podConfigFiles: no Deployment with an envoy container among the objects');
+  return Object.assign({}, ...pod.slice(1).map((cm) => cm.data ?? {}));
+}
+
 export function podBootstrap(objects: readonly Json[]): Json {
   const [pod] = podsOf(objects);
   if (!pod) throw new Error('podBootstrap: no Deployment with an envoy container among the objects');
