@@ -182,7 +182,7 @@ export class AIGateway extends Construct {
     if (props.podDisruptionBudget ?? true) this.podDisruptionBudget = gatewayDisruptionBudget(this, selector, meta('envoy'));
     if (props.autoscaling) this.autoscaler = gatewayAutoscaler(this, this.deployment, props.autoscaling, replicas, meta('envoy'));
     if (props.networkPolicy) {
-      this.networkPolicy = gatewayNetworkPolicy(this, this.spec, namespace, selector, props.networkPolicy, meta('envoy'));
+      this.networkPolicy = gatewayNetworkPolicy(this, this.spec, this.envoy.bootstrap, selector, props.networkPolicy, meta('envoy'));
     }
 
     const ingress = this.spec.ingress;

@@ -6,3 +6,4 @@ export type { EnvoyConfig, EnvoyOptions, SecretFile } from './types';
 export { renderBootstrap } from './render';
 export { ADMIN_CLUSTER, OPS_LISTENER, OPS_PATHS, adminCluster, opsListener, opsRoutes } from './ops-listener';
 export { PUBLIC_LISTENER } from './names';
+export { upstreamTargets, type UpstreamTarget } from './upstream-targets';
