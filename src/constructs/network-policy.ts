@@ -11,7 +11,8 @@ import type { AIGatewaySpec } from '../spec';
  */
 export interface GatewayNetworkPolicyOptions {
   /**
-   * Peers allowed to call the public port.
+   * Peers allowed to call the public port. The default admits ONLY the ingress controller's
+   * namespace: apps in the cluster calling the gateway's Service are blocked unless listed here.
    * @default pods in the namespace "ingress-nginx"
    */
   readonly ingressFrom?: k8s.NetworkPolicyPeer[];
