@@ -253,6 +253,9 @@ describe('the npm package, installed into a consumer project', () => {
       'LICENSE',
       'CHANGELOG.md',
       'docs/reference.md',
+      // What the README names as installed-package paths (test/docs.test.ts) and the YAML examples it runs.
+      ...filesUnder(join(ROOT, 'docs', 'health-checks'), ROOT),
+      ...readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml')).map((f) => `examples/${f}`),
       ...readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).map((f) => `crds/${f}`),
       ...filesUnder(join(ROOT, 'dist', 'lib', 'src'), ROOT),
       ...filesUnder(join(ROOT, 'dist', 'lib', 'imports'), ROOT),
