@@ -140,7 +140,7 @@ export interface AiGatewayResourceSpec {
   readonly cachingStrategy?: AiGatewayResourceSpecCachingStrategy;
 
   /**
-   * Prompt changes applied to OpenAI-style chat requests.
+   * Prompt changes applied to chat requests (a JSON body with a "messages" array): OpenAI chat completions, and Anthropic Messages when the request path ends in /v1/messages. A body with duplicate or case-variant names of the fields these changes read ("messages", "system", "variables"; "role" and "content" in messages the change reads) gets a JSON 400, since upstreams read such fields differently.
    *
    * @schema AiGatewayResourceSpec#promptEngineering
    */
@@ -484,27 +484,27 @@ export function toJson_AiGatewayResourceSpecCachingStrategy(obj: AiGatewayResour
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Prompt changes applied to OpenAI-style chat requests.
+ * Prompt changes applied to chat requests (a JSON body with a "messages" array): OpenAI chat completions, and Anthropic Messages when the request path ends in /v1/messages. A body with duplicate or case-variant names of the fields these changes read ("messages", "system", "variables"; "role" and "content" in messages the change reads) gets a JSON 400, since upstreams read such fields differently.
  *
  * @schema AiGatewayResourceSpecPromptEngineering
  */
 export interface AiGatewayResourceSpecPromptEngineering {
   /**
-   * Text of the system message put into chat requests where modificationType says.
+   * Text of the system prompt put into chat requests where modificationType says: a system message in OpenAI chat bodies, the top-level "system" field in Anthropic Messages bodies (request path ending in /v1/messages or /v1/messages/count_tokens).
    *
    * @schema AiGatewayResourceSpecPromptEngineering#systemPrompt
    */
   readonly systemPrompt?: string;
 
   /**
-   * Named prompt templates with {{.variable}} placeholders, chosen by a request header.
+   * Named prompt templates with {{.variable}} placeholders, chosen by a request header. Values come from the body's top-level "variables" object (removed before forwarding): JSON strings, or numbers and booleans written as their JSON text (2.5, true); {{.text}} defaults to the last user message. A request whose variable is an object, a list, not JSON at all (a bare word) or a string with raw control characters or a bad escape gets a JSON 400 naming the variable, since splicing it would break the upstream body.
    *
    * @schema AiGatewayResourceSpecPromptEngineering#templates
    */
   readonly templates?: { [key: string]: string };
 
   /**
-   * Where the system prompt goes: Prefix, Suffix, Replace (existing system messages) or Transform (apply a template). @default "Prefix"
+   * Where the system prompt goes: Prefix (before the client's), Suffix (after it), Replace (instead of every system and developer message, and of an Anthropic body's "system" field; an OpenAI body with a top-level "system" field is refused) or Transform (apply a template, and the prompt as with Prefix). @default "Prefix"
    *
    * @schema AiGatewayResourceSpecPromptEngineering#modificationType
    */
@@ -1098,7 +1098,7 @@ export enum AiGatewayResourceSpecCachingStrategyScope {
 }
 
 /**
- * Where the system prompt goes: Prefix, Suffix, Replace (existing system messages) or Transform (apply a template). @default "Prefix"
+ * Where the system prompt goes: Prefix (before the client's), Suffix (after it), Replace (instead of every system and developer message, and of an Anthropic body's "system" field; an OpenAI body with a top-level "system" field is refused) or Transform (apply a template, and the prompt as with Prefix). @default "Prefix"
  *
  * @schema AiGatewayResourceSpecPromptEngineeringModificationType
  */

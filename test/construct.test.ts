@@ -1,4 +1,5 @@
 import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { AIGateway, SpecValidationError } from '../src';
 import { expectValidManifests } from './support/k8s-schema';
 import { byKind, synthChart, TWO_ENDPOINTS_SPEC } from './support/synth';
@@ -9,7 +10,7 @@ const synth = synthChart;
 describe('AIGateway', () => {
   test('emits the custom resource, ConfigMap, Deployment, Service and PodDisruptionBudget, all valid Kubernetes objects', () => {
     const objects = synth((chart) => new AIGateway(chart, 'llm', { metadata: { name: 'my-llm-gateway' }, spec: SPEC }));
-    expect(objects.map((o) => o.kind).sort()).toEqual(['AIGatewayResource', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service']);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['AIGatewayResource', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'Service']);
     expectValidManifests(objects);
     for (const o of objects) {
       expect(o.metadata.namespace).toBe('ai-apps');
@@ -49,10 +50,7 @@ describe('AIGateway', () => {
     const container = deployment.spec.template.spec.containers[0];
     expect(container.image).toMatch(/^envoyproxy\/envoy:v1\.(3[4-9]|[4-9]\d)\.\d+$/);
     expect(container.args).toContain('/etc/envoy/envoy.json');
-    expect(service.spec.ports).toEqual([
-      { name: 'http', port: 80, targetPort: 8080 },
-      { name: 'metrics', port: 19001, targetPort: 19001 },
-    ]);
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8080 }]);
     expect(configMap.data['envoy.json']).toContain('openai-proxy-service.ai-apps.svc.cluster.local');
     expect(configMap.data['envoy.json']).toContain('anthropic-proxy-service.models.svc.cluster.local');
   });
@@ -91,6 +89,36 @@ describe('AIGateway', () => {
   test('spec.ingress creates the Ingress too', () => {
     const objects = synth((chart) => new AIGateway(chart, 'llm', { metadata: { name: 'gw' }, spec: { ...SPEC, ingress: { host: 'llm.example.com' } } }));
     expect(byKind(objects, 'Ingress')).toHaveLength(1);
+  });
+
+  test('kplus.IngressBackend.fromService(gateway.service) works: the Service has one port, metrics have their own Service', () => {
+    const objects = synth((chart) => {
+      const gw = new AIGateway(chart, 'llm', { metadata: { name: 'gw' }, spec: SPEC });
+      new kplus.Ingress(chart, 'Own', { rules: [{ host: 'llm.example.com', backend: kplus.IngressBackend.fromService(gw.service) }] });
+      expect(gw.metricsService?.name).toBe('gw-metrics');
+    });
+    expectValidManifests(objects);
+    const ingress = byKind(objects, 'Ingress')[0];
+    expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: 'gw', port: { number: 80 } });
+    const services = byKind(objects, 'Service');
+    expect(services.map((s: any) => [s.metadata.name, s.spec.ports.map((p: any) => p.name)])).toEqual([['gw', ['http']], ['gw-metrics', ['metrics']]]);
+    expect(services[1].spec.selector).toEqual(services[0].spec.selector);
+  });
+
+  test('fails on two gateways of the same name and namespace in one chart', () => {
+    expect(() =>
+      synth((chart) => {
+        new AIGateway(chart, 'a', { metadata: { name: 'gw' }, spec: SPEC });
+        new AIGateway(chart, 'b', { metadata: { name: 'gw' }, spec: SPEC });
+      }),
+    ).toThrow('AIGateway b: a gateway named "gw" already exists in namespace "ai-apps" of this chart (construct a): its Service, Deployment and ConfigMap would collide; give each gateway its own metadata.name');
+    // The same name in another namespace is another gateway.
+    expect(() =>
+      synth((chart) => {
+        new AIGateway(chart, 'a', { metadata: { name: 'gw' }, spec: SPEC });
+        new AIGateway(chart, 'b', { metadata: { name: 'gw', namespace: 'other' }, spec: SPEC });
+      }),
+    ).not.toThrow();
   });
 
   test('the gateway name defaults to a DNS label derived from the construct path', () => {

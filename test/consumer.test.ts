@@ -21,6 +21,14 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 };
 const CDK8S_CLI = join(ROOT, 'node_modules', 'cdk8s-cli', 'bin', 'cdk8s');
 const PEERS = ['cdk8s', 'constructs', 'cdk8s-plus-28'] as const;
+// The project `cdk8s init typescript-app` writes (cdk8s-cli's template): its tsconfig, used verbatim,
+// and its typescript and @types/node. It sets no esModuleInterop and no skipLibCheck, so every
+// .d.ts our declarations reach is type-checked under those options.
+const SCAFFOLD = join(ROOT, 'node_modules', 'cdk8s-cli', 'templates', 'typescript-app');
+const SCAFFOLD_TSCONFIG = readFileSync(join(SCAFFOLD, 'tsconfig.json'), 'utf8');
+const SCAFFOLD_DEV = (JSON.parse(readFileSync(join(SCAFFOLD, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
+// The scaffold's own cdk8s-plus, newer than ours, for the app's objects beside the gateway.
+const APP_PLUS = { name: 'cdk8s-plus-33', version: '2.5.57' } as const;
 
 interface Ran {
   readonly stdout: string;
@@ -113,6 +121,49 @@ console.log(JSON.stringify({
 }));
 `;
 
+// An app of the consumer's with a newer cdk8s-plus for its own objects, connected to the gateway the
+// way the README's "Connect your apps" section says: the Service by name, the NetworkPolicy by pod labels.
+const WITH_PLUS_33_TS = `import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-33';
+import { AIGateway } from 'cdk8s-ai-gateway';
+
+const app = new App();
+const chart = new Chart(app, 'apps', { namespace: 'ai-apps' });
+const chatLabels = { 'app.kubernetes.io/name': 'chat' };
+const gateway = new AIGateway(chart, 'gateway', {
+  metadata: { name: 'llm' },
+  spec: { gatewayClassName: 'envoy', endpoints: [{ name: 'openai', serviceRef: { name: 'openai-proxy' } }] },
+  networkPolicy: { ingressFrom: [{ podSelector: { matchLabels: chatLabels } }] },
+});
+new kplus.Deployment(chart, 'chat', {
+  podMetadata: { labels: chatLabels },
+  containers: [{
+    image: 'ghcr.io/example/chat:1.0',
+    portNumber: 8000,
+    envVariables: { OPENAI_BASE_URL: kplus.EnvValue.fromValue(\`http://\${gateway.service.name}.ai-apps.svc/v1\`) },
+  }],
+});
+console.log(JSON.stringify(chart.toJson()));
+`;
+
+// Declarations of the installed package that import zod, reached from its entry point's .d.ts.
+const DTS_REACHING_ZOD_JS = `const fs = require('fs'), path = require('path');
+const seen = new Set(), bad = [];
+const walk = (f) => {
+  if (seen.has(f)) return;
+  seen.add(f);
+  for (const m of fs.readFileSync(f, 'utf8').matchAll(/(?:from\\s+|import\\()\\s*["']([^"']+)["']/g)) {
+    if (m[1] === 'zod' || m[1].startsWith('zod/')) bad.push(path.relative(process.cwd(), f));
+    if (!m[1].startsWith('.')) continue;
+    const p = path.resolve(path.dirname(f), m[1]);
+    const next = [p + '.d.ts', path.join(p, 'index.d.ts')].find((c) => fs.existsSync(c));
+    if (next) walk(next);
+  }
+};
+walk(require.resolve('cdk8s-ai-gateway').replace(/\\.js$/, '.d.ts'));
+process.stdout.write(JSON.stringify(bad));
+`;
+
 // Node's own resolution of each peer, from the consumer and from inside the installed package.
 const RESOLVE_PEERS_JS = `const { dirname } = require('path');
 const pkgDir = dirname(require.resolve('cdk8s-ai-gateway/package.json'));
@@ -164,8 +215,8 @@ describe('the npm package, installed into a consumer project', () => {
           name: 'platform-repo',
           version: '0.0.0',
           private: true,
-          dependencies: { [PKG.name]: `file:${join(work, pack.filename)}`, ...peers },
-          devDependencies: { typescript: PKG.devDependencies.typescript },
+          dependencies: { [PKG.name]: `file:${join(work, pack.filename)}`, ...peers, [APP_PLUS.name]: APP_PLUS.version },
+          devDependencies: { typescript: SCAFFOLD_DEV.typescript, '@types/node': SCAFFOLD_DEV['@types/node'] },
         },
         null,
         2,
@@ -175,20 +226,18 @@ describe('the npm package, installed into a consumer project', () => {
     figures.install = `${(install.ms / 1000).toFixed(1)} s (peers at the floor of our ranges: ${PEERS.map((n) => `${n}@${peers[n]}`).join(', ')})`;
   }, 600_000);
 
-  /** Compiles the consumer's TypeScript (README example + interop app) once, for the tests that run it. */
-  let compiled = false;
-  function compileConsumerApps(): void {
-    if (compiled) return;
+  /** Compiles the consumer's TypeScript (README example, interop app, cdk8s-plus-33 app) once, with the scaffold's tsconfig. */
+  let tscOutput: string | undefined;
+  function compileConsumerApps(): string {
+    if (tscOutput !== undefined) return tscOutput;
     writeFileSync(join(consumer, 'main.ts'), readmeTypeScriptExample());
     writeFileSync(join(consumer, 'interop.ts'), INTEROP_TS);
-    // skipLibCheck off: our .d.ts files are type-checked too (with it on, a missing imports/ .d.ts goes unnoticed).
-    writeFileSync(
-      join(consumer, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'nodenext', strict: true, skipLibCheck: false, types: [] }, include: ['*.ts'] }),
-    );
-    const tsc = run(process.execPath, [join(consumer, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], consumer);
-    figures['tsc in the consumer'] = `${(tsc.ms / 1000).toFixed(1)} s`;
-    compiled = true;
+    writeFileSync(join(consumer, 'with-plus-33.ts'), WITH_PLUS_33_TS);
+    writeFileSync(join(consumer, 'tsconfig.json'), SCAFFOLD_TSCONFIG);
+    const r = spawnSync(process.execPath, [join(consumer, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: consumer, env: userEnv(), encoding: 'utf8' });
+    tscOutput = `${r.stdout}${r.stderr}`;
+    figures['tsc in the consumer'] = `exit ${r.status}, typescript ${SCAFFOLD_DEV.typescript} with the tsconfig of cdk8s init typescript-app`;
+    return tscOutput;
   }
 
   afterAll(() => {
@@ -204,6 +253,9 @@ describe('the npm package, installed into a consumer project', () => {
       'LICENSE',
       'CHANGELOG.md',
       'docs/reference.md',
+      // What the README names as installed-package paths (test/docs.test.ts) and the YAML examples it runs.
+      ...filesUnder(join(ROOT, 'docs', 'health-checks'), ROOT),
+      ...readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml')).map((f) => `examples/${f}`),
       ...readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).map((f) => `crds/${f}`),
       ...filesUnder(join(ROOT, 'dist', 'lib', 'src'), ROOT),
       ...filesUnder(join(ROOT, 'dist', 'lib', 'imports'), ROOT),
@@ -231,8 +283,32 @@ describe('the npm package, installed into a consumer project', () => {
     figures['Lua sources shipped'] = String(luaSources.length);
   });
 
-  test('the README example compiles against the installed declarations and `cdk8s synth` writes valid Kubernetes objects', () => {
+  test('a `cdk8s init typescript-app` project type-checks against the installed declarations with zero errors', () => {
+    // Fails when a public .d.ts reaches zod's (63 x TS1259 from zod/v4/locales without esModuleInterop).
+    expect(compileConsumerApps().split('\n').filter((l) => /error TS\d+/.test(l))).toEqual([]);
+    const reachesZod = run(process.execPath, ['-e', DTS_REACHING_ZOD_JS], consumer).stdout;
+    expect(JSON.parse(reachesZod)).toEqual([]);
+  }, 120_000);
+
+  test('an app using cdk8s-plus-33 for its own objects synthesizes next to the gateway and reaches it by Service name and pod labels', () => {
     compileConsumerApps();
+    const objects = JSON.parse(run(process.execPath, ['with-plus-33.js'], consumer).stdout) as any[];
+    expectValidManifests(objects);
+    const chat = objects.find((o) => o.kind === 'Deployment' && o.metadata.name !== 'llm');
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'llm');
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy');
+    const env = chat.spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'OPENAI_BASE_URL', value: 'http://llm.ai-apps.svc/v1' });
+    expect(service.spec.ports[0]).toMatchObject({ name: 'http', port: 80 });
+    // The gateway's NetworkPolicy admits the app's pods (by their labels), and the gateway Service selects the gateway pods.
+    const admitted = policy.spec.ingress[0].from[0].podSelector.matchLabels as Record<string, string>;
+    expect(chat.spec.template.metadata.labels).toMatchObject(admitted);
+    const gatewayPods = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'llm').spec.template.metadata.labels;
+    expect(gatewayPods).toMatchObject(service.spec.selector);
+  }, 120_000);
+
+  test('the README example compiles against the installed declarations and `cdk8s synth` writes valid Kubernetes objects', () => {
+    expect(compileConsumerApps()).toBe('');
     writeFileSync(join(consumer, 'cdk8s.yaml'), 'language: typescript\napp: node main.js\noutput: dist\n');
     const synth = run(process.execPath, [CDK8S_CLI, 'synth'], consumer);
     figures['cdk8s synth in the consumer'] = `${(synth.ms / 1000).toFixed(1)} s (cdk8s-cli ${require('cdk8s-cli/package.json').version} from this repo)`;

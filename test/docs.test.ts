@@ -1,5 +1,6 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
+import { spawnSync } from 'child_process';
+import { existsSync, readdirSync, readFileSync } from 'fs';
+import { dirname, join } from 'path';
 import { openApiSchema, renderReference } from '../src/spec';
 import { splitDefault } from '../src/spec/reference';
 import { aigate } from './support/cli';
@@ -88,5 +89,46 @@ describe('README', () => {
 
   test('documents init, explain and docs', () => {
     for (const command of ['aigate init', 'aigate explain', 'aigate docs', 'npm run docs']) expect(readme).toContain(command);
+  });
+});
+
+/** The files `npm pack` would put in the tarball (from package.json `files`), without building. */
+function packedFiles(): string[] {
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm pack --dry-run failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
+}
+
+/** Whether a repository path exists; `*` and `<placeholder>` match within one path segment. */
+function existsInRepo(path: string): boolean {
+  if (!/[*<]/.test(path)) return existsSync(join(ROOT, path));
+  const dir = dirname(path);
+  const pattern = new RegExp(`^${path.slice(dir.length + 1).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*|<[^>]+>/g, '[^/]+')}$`);
+  return existsSync(join(ROOT, dir)) && readdirSync(join(ROOT, dir)).some((f) => pattern.test(f));
+}
+
+describe('README paths', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const INSTALLED = 'node_modules/cdk8s-ai-gateway/';
+  const TOP = ['examples', 'docs', 'crds', 'test', 'src', 'scripts', 'bench', 'imports'];
+  const linked = [...readme.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)].map((m) => m[1]).filter((p) => !/^[a-z]+:/.test(p));
+  const quoted = [...readme.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]).filter((p) => TOP.some((t) => p.startsWith(`${t}/`)));
+  const installed = [...readme.matchAll(/`(node_modules\/cdk8s-ai-gateway\/[^`\s]+)`/g)].map((m) => m[1].slice(INSTALLED.length));
+
+  test('every relative path the README links or quotes exists in the repository', () => {
+    expect(linked.length + quoted.length).toBeGreaterThan(20);
+    expect([...linked, ...quoted].filter((p) => !existsInRepo(p))).toEqual([]);
+  });
+
+  test('every path presented as an installed-package path is in the packed tarball (package.json files)', () => {
+    expect(installed).toEqual(expect.arrayContaining(['crds/aigates.gateway.example.com.yaml', 'docs/health-checks/argocd.lua', 'docs/health-checks/flux.yaml']));
+    const packed = new Set(packedFiles());
+    expect(installed.filter((p) => !packed.has(p))).toEqual([]);
+  }, 60_000);
+
+  test('the CRD header tells a user of the package how to regenerate it (no script only this repository has)', () => {
+    const header = readFileSync(join(ROOT, 'crds', 'aigates.gateway.example.com.yaml'), 'utf8').split('\n')[0];
+    expect(header).not.toMatch(/npm run/);
+    expect(header).toContain('aigate crd');
   });
 });

@@ -243,3 +243,12 @@ describe('aigate explain --format mermaid', () => {
     expect(typo.stderr).toMatch(/--gateway my-llm-gatway: no such gateway in the input \(found .*\); did you mean "my-llm-gateway"\?/);
   });
 });
+
+describe('explain: who may connect', () => {
+  test('says loudly that the NetworkPolicy default admits only the ingress-nginx namespace, and how to admit in-cluster apps', () => {
+    const text = explainText(inputOf(example('basic-gateway.yaml')));
+    expect(text).toContain(
+      'NetworkPolicy: with the construct\'s `networkPolicy: {}`, ONLY pods in namespace ingress-nginx may connect; in-cluster apps are BLOCKED until you list them in `networkPolicy.ingressFrom`.',
+    );
+  });
+});

@@ -2,7 +2,9 @@ import { k8s } from 'cdk8s-plus-28';
 import { AIGateway, type AIGatewayProps, NON_PUBLIC_CIDRS } from '../src';
 import { ENVOY_PORTS } from '../src/envoy';
 import { expectValidManifests } from './support/k8s-schema';
-import { byKind, synthChart } from './support/synth';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { byKind, EXAMPLES, objectsOf, synthChart, yamlExamples } from './support/synth';
 
 const IN_CLUSTER = {
   gatewayClassName: 'envoy',
@@ -102,5 +104,69 @@ describe('NetworkPolicy', () => {
     expect(() => policy({ networkPolicy: { endpointPodPorts: { mistral: [70000] } } })).toThrow(
       'networkPolicy.endpointPodPorts.mistral[0]: must be a port between 1 and 65535, found 70000',
     );
+  });
+});
+
+/** Every address Envoy connects to, read from the bootstrap in the ConfigMap (loopback and internal listeners aside). */
+function bootstrapUpstreams(objects: any[]): { cluster: string; host: string; port: number }[] {
+  const [cm] = byKind(objects, 'ConfigMap').filter((o) => o.data?.['envoy.json']);
+  const clusters = JSON.parse(cm.data['envoy.json']).static_resources.clusters as any[];
+  return clusters.flatMap((c) =>
+    (c.load_assignment?.endpoints ?? []).flatMap((e: any) =>
+      e.lb_endpoints.map((l: any) => l.endpoint.address.socket_address).filter((a: any) => a && a.address !== '127.0.0.1').map((a: any) => ({ cluster: c.name, host: a.address, port: a.port_value })),
+    ),
+  );
+}
+
+/** Whether an egress rule admits TCP to host:port: a Service name by its namespace, any other name as a public address. */
+function admits(egress: any[], host: string, port: number): boolean {
+  const svc = /^[^.]+\.([^.]+)\.svc(\.|$)/.exec(host)?.[1];
+  return egress.some((rule) =>
+    (rule.ports ?? []).some((p: any) => p.protocol === 'TCP' && p.port === port) &&
+    rule.to.some((peer: any) =>
+      svc
+        ? peer.namespaceSelector && (Object.keys(peer.namespaceSelector).length === 0 || peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] === svc)
+        : peer.ipBlock?.cidr === '0.0.0.0/0',
+    ),
+  );
+}
+
+describe('NetworkPolicy egress follows what Envoy connects to', () => {
+  test.each(yamlExamples())('example %s: every upstream cluster of the bootstrap is allowed, and DNS', (file) => {
+    const docs = objectsOf(readFileSync(join(EXAMPLES, file), 'utf8')).filter((d) => d?.kind === 'AIGatewayResource');
+    for (const doc of docs) {
+      const objects = synthChart((chart) => new AIGateway(chart, doc.metadata.name, { metadata: doc.metadata, spec: doc.spec, networkPolicy: {} }));
+      const [np] = byKind(objects, 'NetworkPolicy');
+      const upstreams = bootstrapUpstreams(objects);
+      expect(upstreams.length).toBeGreaterThan(0);
+      const blocked = upstreams.filter((u) => !admits(np.spec.egress, u.host, u.port));
+      expect(blocked).toEqual([]);
+      expect(np.spec.egress[0].ports).toEqual([{ protocol: 'UDP', port: 53 }, tcp(53)]);
+    }
+  });
+
+  test('JWT: the JWKS host gets an egress rule (public address, its port)', () => {
+    const objects = synthChart((chart) =>
+      new AIGateway(chart, 'gw', {
+        metadata: { name: 'gw' },
+        spec: { ...IN_CLUSTER, authentication: { type: 'JWT', jwtSpec: { issuer: 'https://auth.example.com/', jwksUri: 'https://auth.example.com:8443/.well-known/jwks.json' } } },
+        networkPolicy: {},
+      }),
+    );
+    const [np] = byKind(objects, 'NetworkPolicy');
+    expect(bootstrapUpstreams(objects).filter((u) => u.cluster === 'jwt-jwks')).toEqual([{ cluster: 'jwt-jwks', host: 'auth.example.com', port: 8443 }]);
+    expect(admits(np.spec.egress, 'auth.example.com', 8443)).toBe(true);
+  });
+
+  test('JWT with an in-cluster JWKS Service: its namespace and port, not the public internet', () => {
+    const objects = synthChart((chart) =>
+      new AIGateway(chart, 'gw', {
+        metadata: { name: 'gw' },
+        spec: { ...IN_CLUSTER, authentication: { type: 'JWT', jwtSpec: { issuer: 'https://keycloak/', jwksUri: 'https://keycloak.auth.svc.cluster.local:8443/certs' } } },
+        networkPolicy: {},
+      }),
+    );
+    const [np] = byKind(objects, 'NetworkPolicy');
+    expect(np.spec.egress).toContainEqual({ to: [ns('auth')], ports: [tcp(8443)] });
   });
 });

@@ -7,7 +7,8 @@ import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { renderGateway } from '../src/constructs';
 import { clusterView, computeStatus, needsPatch, applied, type GatewayObject, type Snapshot, type StatusPatch } from '../src/reconcile';
-import { hashOf, statusSchema, validateSpec } from '../src/spec';
+import { hashOf, validateSpec } from '../src/spec';
+import { statusSchema } from '../src/spec/status';
 import { SPEC, synthesized, upstream, withRollout, type GatewayObjects } from './support/reconcile-fixtures';
 import type { KubeObject } from './support/kube-api/server';
 

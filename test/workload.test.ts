@@ -47,12 +47,12 @@ describe('admin is never public; probes and metrics use the ops listener', () =>
     expect(container.startupProbe.failureThreshold * container.startupProbe.periodSeconds).toBeGreaterThanOrEqual(60);
   });
 
-  test('the Service exposes the public port and, as "metrics", the ops port', () => {
-    const [service] = byKind(objects, 'Service');
-    expect(service.spec.ports).toEqual([
-      { name: 'http', port: 80, targetPort: ENVOY_PORTS.http },
-      { name: 'metrics', port: ENVOY_PORTS.ops, targetPort: ENVOY_PORTS.ops },
-    ]);
+  test('the Service exposes the public port; the "-metrics" Service, as "metrics", the ops port', () => {
+    const [service, metrics] = byKind(objects, 'Service');
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: ENVOY_PORTS.http }]);
+    expect(metrics.metadata.name).toBe(`${service.metadata.name}-metrics`);
+    expect(metrics.spec.ports).toEqual([{ name: 'metrics', port: ENVOY_PORTS.ops, targetPort: ENVOY_PORTS.ops }]);
+    expect(metrics.spec.selector).toEqual(service.spec.selector);
     expect(deploymentOf(objects).spec.template.metadata.annotations).toMatchObject({
       'prometheus.io/scrape': 'true',
       'prometheus.io/port': String(ENVOY_PORTS.ops),
@@ -60,10 +60,9 @@ describe('admin is never public; probes and metrics use the ops listener', () =>
     });
   });
 
-  test('with metrics off there is no metrics port and no scrape hint (readiness still works)', () => {
+  test('with metrics off there is no metrics Service and no scrape hint (readiness still works)', () => {
     const off = gateway({ spec: { ...SPEC, observability: { metrics: false } } });
-    const [service] = byKind(off, 'Service');
-    expect(service.spec.ports.map((p: any) => p.name)).toEqual(['http']);
+    expect(byKind(off, 'Service').map((s: any) => s.spec.ports.map((p: any) => p.name))).toEqual([['http']]);
     expect(deploymentOf(off).spec.template.metadata.annotations['prometheus.io/scrape']).toBeUndefined();
     expect(envoyContainer(off).readinessProbe.httpGet.port).toBe(ENVOY_PORTS.ops);
   });
@@ -193,7 +192,7 @@ describe('escape hatches', () => {
       spec: { ...SPEC, ingress: { host: 'llm.example.com' } },
     });
     expect(objects.map((o) => o.kind).sort()).toEqual([
-      'AIGatewayResource', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'NetworkPolicy', 'PodDisruptionBudget', 'Service',
+      'AIGatewayResource', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'Service',
     ]);
     for (const o of objects) {
       expect([o.kind, o.metadata.labels.team]).toEqual([o.kind, 'ml']);

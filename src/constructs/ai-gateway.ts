@@ -58,7 +58,11 @@ export interface AIGatewayProps extends EnvoyWorkloadOptions {
    */
   readonly podDisruptionBudget?: boolean;
   /**
-   * A default-deny NetworkPolicy that allows only the traffic the spec needs.
+   * A default-deny NetworkPolicy that allows only the traffic the spec needs: egress to every
+   * upstream of the Envoy configuration (endpoints, JWKS host, tracing collector) and DNS.
+   * WARNING: `{}` admits clients ONLY from the namespace `ingress-nginx`; apps in the cluster that
+   * call the gateway directly are blocked until you list them in `ingressFrom`
+   * (e.g. `[{ podSelector: { matchLabels: { app: 'chat' } } }]` for pods of the gateway's namespace).
    * @default no NetworkPolicy
    */
   readonly networkPolicy?: GatewayNetworkPolicyOptions;
@@ -85,7 +89,12 @@ export class AIGateway extends Construct {
   public readonly deployment: kplus.Deployment;
   /** The Envoy container (image, probes, mounts). */
   public readonly container: kplus.Container;
+  /** The gateway's Service: one port, `http` 80, so `kplus.IngressBackend.fromService(gateway.service)` works. */
   public readonly service: kplus.Service;
+  /** `<name>-metrics`: the ops port as `metrics` (19001), present when `spec.observability.metrics`. */
+  public readonly metricsService?: kplus.Service;
+  /** Namespace of the gateway and its objects (metadata.namespace, else the chart's). */
+  public readonly namespace?: string;
   /** Present unless `podDisruptionBudget: false`. */
   public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
   /** Present when `autoscaling` is set. */
@@ -103,6 +112,8 @@ export class AIGateway extends Construct {
     const chart = Chart.of(this);
     this.name = props.metadata?.name ?? Names.toDnsLabel(this);
     const namespace = props.metadata?.namespace ?? chart.namespace;
+    this.namespace = namespace;
+    refuseDuplicate(this, chart);
 
     const validated = validateResource({
       apiVersion: AiGatewayResource.GVK.apiVersion,
@@ -169,16 +180,18 @@ export class AIGateway extends Construct {
     this.deployment = this.workload.deployment;
     this.container = this.workload.container;
 
-    this.service = new kplus.Service(this, 'Service', {
-      metadata: meta('envoy'),
-      ports: [
-        { name: 'http', port: 80, targetPort: ENVOY_PORTS.http },
-        ...(this.spec.observability.metrics ? [{ name: 'metrics', port: ENVOY_PORTS.ops, targetPort: ENVOY_PORTS.ops }] : []),
-      ],
-    });
     // Select by the stable labels, not by cdk8s' construct-path label.
     const selector = selectorLabels(this.name);
-    for (const [key, value] of Object.entries(selector)) this.service.selectLabel(key, value);
+    this.service = gatewayService(this, 'Service', meta('envoy'), selector, { name: 'http', port: 80, targetPort: ENVOY_PORTS.http });
+    if (this.spec.observability.metrics) {
+      // Its own Service: a second port on the main one would make cdk8s-plus's
+      // IngressBackend.fromService(gateway.service) demand a port.
+      this.metricsService = gatewayService(this, 'MetricsService', meta('metrics', metricsServiceName(this.name)), selector, {
+        name: 'metrics',
+        port: ENVOY_PORTS.ops,
+        targetPort: ENVOY_PORTS.ops,
+      });
+    }
 
     if (props.podDisruptionBudget ?? true) this.podDisruptionBudget = gatewayDisruptionBudget(this, selector, meta('envoy'));
     if (props.autoscaling) {
@@ -187,7 +200,7 @@ export class AIGateway extends Construct {
       if (limit) this.ownWarnings.push(autoscaledRateLimitWarning(limit.requestsPerMinute, replicas, props.autoscaling));
     }
     if (props.networkPolicy) {
-      this.networkPolicy = gatewayNetworkPolicy(this, this.spec, namespace, selector, props.networkPolicy, meta('envoy'));
+      this.networkPolicy = gatewayNetworkPolicy(this, this.spec, this.envoy.bootstrap, selector, props.networkPolicy, meta('envoy'));
     }
 
     const ingress = this.spec.ingress;
@@ -222,5 +235,29 @@ export class AIGateway extends Construct {
       }),
     });
     return this.ingress;
+  }
+}
+
+/** A Service of the gateway pods with one port. */
+function gatewayService(scope: Construct, id: string, metadata: ApiObjectMetadata, selector: Record<string, string>, port: kplus.ServicePort): kplus.Service {
+  const service = new kplus.Service(scope, id, { metadata, ports: [port] });
+  for (const [key, value] of Object.entries(selector)) service.selectLabel(key, value);
+  return service;
+}
+
+/** `<name>-metrics`, the name shortened so it stays a 63-character DNS label. */
+const metricsServiceName = (name: string) => `${name.slice(0, 63 - '-metrics'.length)}-metrics`;
+
+/** Two gateways of one name and namespace in a chart would write the same objects: refuse the second. */
+function refuseDuplicate(gateway: AIGateway, chart: Chart): void {
+  const first = chart.node
+    .findAll()
+    .find((c): c is AIGateway => c instanceof AIGateway && c !== gateway && c.name === gateway.name && c.namespace === gateway.namespace);
+  if (first) {
+    throw new Error(
+      `AIGateway ${gateway.node.path.split('/').slice(1).join('/')}: a gateway named "${gateway.name}" already exists in namespace ` +
+        `"${gateway.namespace ?? '(none)'}" of this chart (construct ${first.node.path.split('/').slice(1).join('/')}): its Service, ` +
+        'Deployment and ConfigMap would collide; give each gateway its own metadata.name',
+    );
   }
 }

@@ -147,6 +147,10 @@ export function explainText(input: ExplainInput): string {
   out.push(`Gateway ${namespace ? `${namespace}/` : ''}${name} (gatewayClassName ${spec.gatewayClassName})`);
   const host = `${name}${namespace ? `.${namespace}` : ''}`;
   out.push(`Clients call Service ${host} on port 80 (Envoy listens on ${ENVOY_PORTS.http}, ${replicasOf(input)} replicas).`);
+  // The default a reviewer would not guess: without ingressFrom, apps in the cluster cannot connect.
+  out.push(
+    "NetworkPolicy: with the construct's `networkPolicy: {}`, ONLY pods in namespace ingress-nginx may connect; in-cluster apps are BLOCKED until you list them in `networkPolicy.ingressFrom`.",
+  );
   if (spec.ingress) {
     out.push(`Ingress: http${spec.ingress.tlsSecretName ? 's' : ''}://${spec.ingress.host}/${spec.ingress.className ? ` (class ${spec.ingress.className})` : ''}.`);
   }

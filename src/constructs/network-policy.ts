@@ -1,7 +1,8 @@
 import type { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { ENVOY_PORTS } from '../envoy';
+import { ENVOY_PORTS, upstreamTargets } from '../envoy';
+import { clusterName } from '../envoy/names';
 import type { AIGatewaySpec } from '../spec';
 
 /**
@@ -10,7 +11,8 @@ import type { AIGatewaySpec } from '../spec';
  */
 export interface GatewayNetworkPolicyOptions {
   /**
-   * Peers allowed to call the public port.
+   * Peers allowed to call the public port. The default admits ONLY the ingress controller's
+   * namespace: apps in the cluster calling the gateway's Service are blocked unless listed here.
    * @default pods in the namespace "ingress-nginx"
    */
   readonly ingressFrom?: k8s.NetworkPolicyPeer[];
@@ -78,39 +80,57 @@ function checkPort(field: string, port: number): number {
   return port;
 }
 
-/** Egress rules the spec needs: DNS, in-cluster endpoints by namespace, provider ports, OTLP. */
-export function egressRules(spec: AIGatewaySpec, namespace: string | undefined, options: GatewayNetworkPolicyOptions): k8s.NetworkPolicyEgressRule[] {
+/** Where a host is, for a NetworkPolicy: a Service's namespace, an IP literal, a public name, or either. */
+type Place = { readonly namespace: string } | { readonly ip: string } | 'public' | 'cluster-or-public';
+
+/**
+ * `name.namespace.svc[.domain]` is a Service; `name` or `name.namespace` may be a Service (through
+ * the pod's DNS search path) or an outside host; a longer name is an outside host.
+ */
+function placeOf(host: string): Place {
+  const service = /^[^.]+\.([^.]+)\.svc(\.|$)/.exec(host);
+  if (service) return { namespace: service[1] };
+  if (/^[\d.]+$/.test(host) || host.includes(':')) return { ip: host };
+  return host.split('.').length <= 2 ? 'cluster-or-public' : 'public';
+}
+
+const sortedPorts = (ports: Iterable<number>) => [...new Set(ports)].sort((a, b) => a - b).map(tcp);
+
+/**
+ * Egress rules for what Envoy connects to (every upstream cluster of its bootstrap: endpoints,
+ * fallbacks, the JWKS host, the tracing collector) plus DNS: in-cluster Services by namespace,
+ * outside hosts as public addresses on their ports.
+ */
+export function egressRules(spec: AIGatewaySpec, bootstrap: Record<string, unknown>, options: GatewayNetworkPolicyOptions): k8s.NetworkPolicyEgressRule[] {
   const dns = options.dnsPeers ?? [{ ...namespacePeer('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }];
   const rules: k8s.NetworkPolicyEgressRule[] = [
     { to: dns, ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, tcp(53)] },
   ];
   const names = new Set(spec.endpoints.map((e) => e.name));
-  for (const name of Object.keys(options.endpointPodPorts ?? {})) {
+  const podPorts = new Map<string, number[]>();
+  for (const [name, ports] of Object.entries(options.endpointPodPorts ?? {})) {
     if (!names.has(name)) throw new Error(`networkPolicy.endpointPodPorts.${name}: not an endpoint of the spec [${[...names].join(', ')}]`);
+    podPorts.set(clusterName(name), ports.map((p, i) => checkPort(`networkPolicy.endpointPodPorts.${name}[${i}]`, p)));
   }
-  const inCluster = new Map<string, Set<number>>();
-  const external = new Set<number>();
-  for (const e of spec.endpoints) {
-    if (e.serviceRef) {
-      const ns = e.serviceRef.namespace ?? namespace ?? 'default';
-      const ports = options.endpointPodPorts?.[e.name] ?? [e.serviceRef.port];
-      const set = inCluster.get(ns) ?? new Set<number>();
-      ports.forEach((p, i) => set.add(checkPort(`networkPolicy.endpointPodPorts.${e.name}[${i}]`, p)));
-      inCluster.set(ns, set);
-    } else if (e.url) {
-      const url = new URL(e.url);
-      external.add(url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
-    }
+  const inCluster = new Map<string, number[]>();
+  const ips = new Map<string, number[]>();
+  const external: number[] = [];
+  const either: number[] = [];
+  for (const target of upstreamTargets(bootstrap)) {
+    const place = placeOf(target.host);
+    // A policy sees the pod's port after the Service translated it.
+    const ports = podPorts.get(target.cluster) ?? [target.port];
+    if (place === 'public') external.push(...ports);
+    else if (place === 'cluster-or-public') either.push(...ports);
+    else if ('ip' in place) ips.set(place.ip, [...(ips.get(place.ip) ?? []), ...ports]);
+    else inCluster.set(place.namespace, [...(inCluster.get(place.namespace) ?? []), ...ports]);
   }
-  for (const [ns, ports] of inCluster) rules.push({ to: [namespacePeer(ns)], ports: [...ports].sort((a, b) => a - b).map(tcp) });
+  for (const [ns, ports] of inCluster) rules.push({ to: [namespacePeer(ns)], ports: sortedPorts(ports) });
+  for (const [ip, ports] of ips) rules.push({ to: [{ ipBlock: { cidr: ip.includes(':') ? `${ip}/128` : `${ip}/32` } }], ports: sortedPorts(ports) });
   const publicAddresses = publicPeers(options.nonPublicCidrs ?? NON_PUBLIC_CIDRS);
-  if (external.size > 0) rules.push({ to: publicAddresses, ports: [...external].sort((a, b) => a - b).map(tcp) });
-  const tracing = spec.observability.tracing;
-  if (tracing) {
-    // "host:port" may name a Service in any namespace or an outside collector: allow the port to both.
-    const port = Number(tracing.endpoint.slice(tracing.endpoint.lastIndexOf(':') + 1));
-    rules.push({ to: [{ namespaceSelector: {} }, ...publicAddresses], ports: [tcp(port)] });
-  }
+  if (external.length > 0) rules.push({ to: publicAddresses, ports: sortedPorts(external) });
+  // "host" or "host.namespace" may name a Service in any namespace or an outside host: allow the port to both.
+  if (either.length > 0) rules.push({ to: [{ namespaceSelector: {} }, ...publicAddresses], ports: sortedPorts(either) });
   return [...rules, ...(options.extraEgress ?? [])];
 }
 
@@ -125,7 +145,7 @@ export function ingressRules(spec: AIGatewaySpec, options: GatewayNetworkPolicyO
 export function gatewayNetworkPolicy(
   scope: Construct,
   spec: AIGatewaySpec,
-  namespace: string | undefined,
+  bootstrap: Record<string, unknown>,
   selector: Record<string, string>,
   options: GatewayNetworkPolicyOptions,
   metadata: ApiObjectMetadata,
@@ -136,7 +156,7 @@ export function gatewayNetworkPolicy(
       podSelector: { matchLabels: selector },
       policyTypes: ['Ingress', 'Egress'],
       ingress: ingressRules(spec, options),
-      egress: egressRules(spec, namespace, options),
+      egress: egressRules(spec, bootstrap, options),
     },
   });
 }

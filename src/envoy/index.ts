@@ -7,3 +7,4 @@ export { renderBootstrap } from './render';
 export { ADMIN_CLUSTER, OPS_LISTENER, OPS_PATHS, adminCluster, opsListener, opsRoutes } from './ops-listener';
 export { PUBLIC_LISTENER } from './names';
 export { routePlan, type PlannedMatch, type PlannedRoute, type PlannedShare, type RoutePlan } from './route-plan';
+export { upstreamTargets, type UpstreamTarget } from './upstream-targets';

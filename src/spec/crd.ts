@@ -63,7 +63,7 @@ export function customResourceDefinition(): Schema {
 /** The CRD as the YAML file that is committed, applied and imported by `cdk8s import`. */
 export function renderCrdYaml(): string {
   return (
-    '# Generated from the zod schema in src/spec by `aigate crd`. Do not edit: run `npm run crd`.\n' +
+    '# Generated from the zod schema in src/spec. Do not edit: regenerate it with `aigate crd -o <this file>`.\n' +
     stringify(customResourceDefinition(), { aliasDuplicateObjects: false, lineWidth: 0 })
   );
 }

@@ -1,26 +1,14 @@
 import type { z } from 'zod';
 import { fieldsOf, schemaAt } from './schema-walk';
-import { quoteSafely, secretKind } from './secrets';
+import { quoteSafely } from './secrets';
 import type { SpecIssue } from './semantic';
 import { closest, didYouMean } from './suggest';
 
 export type { SpecIssue } from './semantic';
+export { formatIssue, formatPath, SpecValidationError } from './spec-error';
 
 type ZodIssue = z.core.$ZodIssue;
 type Path = (string | number)[];
-
-/** ['spec', 'endpoints', 0, 'name'] -> "spec.endpoints[0].name" */
-export function formatPath(path: readonly (string | number | symbol)[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    // A key can be a pasted credential: the path must not repeat it.
-    else if (typeof part === 'string' && secretKind(part)) out += '[<redacted>]';
-    else if (typeof part === 'string' && /^[A-Za-z_$][\w$]*$/.test(part)) out += out ? `.${part}` : part;
-    else out += `[${JSON.stringify(String(part))}]`;
-  }
-  return out || '(document)';
-}
 
 const TYPE_NAMES: Record<string, string> = {
   string: 'a string',
@@ -153,23 +141,4 @@ export function issuesFromZod(error: z.ZodError, base: Path = [], schema?: z.cor
   return all
     .filter((i) => !(i.message.startsWith('is required') && meant.some((m) => samePath(m, i.path))))
     .map(({ path, message, atKey }) => ({ path, message, ...(atKey && { atKey }) }));
-}
-
-/** "spec.endpoints[0].name: must not be empty" */
-export function formatIssue(issue: SpecIssue): string {
-  return `${formatPath(issue.path)}: ${issue.message}`;
-}
-
-/** Thrown when a spec is invalid; the message lists every problem, one per line. */
-export class SpecValidationError extends Error {
-  constructor(
-    readonly issues: readonly SpecIssue[],
-    readonly source?: string,
-  ) {
-    super(
-      `${source ? `${source}: ` : ''}invalid AIGatewayResource spec (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
-        issues.map((i) => `  ${formatIssue(i)}`).join('\n'),
-    );
-    this.name = 'SpecValidationError';
-  }
 }

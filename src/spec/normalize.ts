@@ -1,70 +1,15 @@
 import type { z } from 'zod';
+import type { CanonicalEndpoint, CanonicalRule, CanonicalSpec } from './canonical';
 import { DEFAULTS, defaultBurst } from './defaults';
 import type { baseSpecSchema } from './shape';
 import { entryEndpoint } from './entry-endpoint';
-import { credentialHeader, type Provider } from './providers';
+import { credentialHeader } from './providers';
 import { parseShorthand } from './shorthand';
-import type { RoutingStrategy } from './routing';
 
 type ParsedSpec = z.output<typeof baseSpecSchema>;
 type ParsedEndpoint = ParsedSpec['endpoints'][number];
-type CacheScope = NonNullable<NonNullable<ParsedSpec['cachingStrategy']>['scope']>;
 
-/**
- * The canonical spec: the design's shorthand expanded, every default filled in. It is what the
- * custom resource carries, what the spec hash covers and what the Envoy translation reads, so
- * no later layer has to know a default.
- */
-export interface CanonicalRule {
-  readonly targetEndpoint: string;
-  readonly header?: { readonly name: string; readonly value: string };
-  readonly pathPrefix?: string;
-  /** Set (true or false) on every rule of strategy Path. */
-  readonly stripPrefix?: boolean;
-  readonly model?: string;
-  readonly weight?: number;
-}
-
-export interface CanonicalEndpoint {
-  readonly name: string;
-  readonly serviceRef?: { readonly name: string; readonly namespace?: string; readonly port: number };
-  readonly url?: string;
-  readonly modelType: NonNullable<ParsedEndpoint['modelType']>;
-  readonly provider?: Provider;
-  readonly models: string[];
-  readonly costPerToken?: { readonly inputTokens: string; readonly outputTokens: string };
-  readonly credentialsRef?: { readonly name: string; readonly key: string; readonly header: string; readonly prefix: string };
-  readonly timeout: string;
-  readonly retries: { readonly attempts: number; readonly perTryTimeout?: string };
-  readonly fallbackEndpoints: string[];
-}
-
-export interface CanonicalSpec {
-  readonly gatewayClassName: string;
-  readonly endpoints: CanonicalEndpoint[];
-  readonly modelRouting: {
-    readonly strategy: RoutingStrategy;
-    readonly rules: CanonicalRule[];
-    readonly defaultTargetEndpoint?: string;
-  };
-  readonly authentication: NonNullable<ParsedSpec['authentication']>;
-  readonly rateLimiting?: { readonly requestsPerMinute: number; readonly burst: number };
-  readonly cachingStrategy?: { readonly type: 'Exact'; readonly ttlSeconds: number; readonly maxEntries: number; readonly scope: CacheScope };
-  readonly promptEngineering?: {
-    readonly systemPrompt?: string;
-    readonly templates: Record<string, string>;
-    readonly modificationType: NonNullable<NonNullable<ParsedSpec['promptEngineering']>['modificationType']>;
-    readonly templateHeader: string;
-  };
-  readonly observability: {
-    readonly accessLog: boolean;
-    readonly metrics: boolean;
-    readonly usageHeaders: boolean;
-    readonly tracing?: { readonly endpoint: string; readonly samplingPercent: number };
-  };
-  readonly ingress?: ParsedSpec['ingress'];
-  readonly limits: { readonly maxRequestBodyBytes: number };
-}
+export type { CanonicalEndpoint, CanonicalRule, CanonicalSpec } from './canonical';
 
 function canonicalEndpoint(e: ParsedEndpoint): CanonicalEndpoint {
   let credentialsRef: CanonicalEndpoint['credentialsRef'];

@@ -61,7 +61,7 @@ export const aiGatewayResourceSchema = z.looseObject({
   status: statusSchema.optional(),
 });
 
-export type AIGatewaySpecInput = z.input<typeof aiGatewaySpecSchema>;
-export type AIGatewaySpec = z.output<typeof aiGatewaySpecSchema>;
-export type AIGatewayResourceInput = z.input<typeof aiGatewayResourceSchema>;
-export type AIGatewayResource = z.output<typeof aiGatewayResourceSchema>;
+// The public names are plain types expanded from these schemas (scripts/public-types.js), so
+// declarations that use them never import zod.
+export type { AIGatewaySpecInput, AIGatewayResourceInput, AIGatewayResource } from './public-types';
+export type { AIGatewaySpec } from './canonical';

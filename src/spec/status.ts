@@ -33,5 +33,4 @@ export const statusSchema = z
   })
   .describe('Observed state of the gateway, written by the reconcile job.');
 
-export type Condition = z.output<typeof conditionSchema>;
-export type GatewayStatus = z.output<typeof statusSchema>;
+export type { Condition, GatewayStatus } from './public-types';

@@ -1,5 +1,9 @@
-import { issuesFromZod, SpecValidationError, type SpecIssue } from './issues';
-import { aiGatewayResourceSchema, aiGatewaySpecSchema, type AIGatewayResource, type AIGatewaySpec } from './spec';
+import { issuesFromZod } from './issues';
+import { SpecValidationError } from './spec-error';
+import type { SpecIssue } from './semantic-context';
+import type { AIGatewaySpec } from './canonical';
+import type { AIGatewayResource } from './public-types';
+import { aiGatewayResourceSchema, aiGatewaySpecSchema } from './spec';
 
 export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: SpecIssue[] };
 
