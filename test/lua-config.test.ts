@@ -290,7 +290,7 @@ describe('in the generated bootstrap (envoyConfig)', () => {
     expect(after.hash).not.toBe(before.hash);
     // The CONFIG table is one entry a line, so the changed prompt is one changed line.
     const changed = after.data['lua-prompt.lua'].split('\n').filter((line, i) => line !== before.data['lua-prompt.lua'].split('\n')[i]);
-    expect(changed).toEqual([expect.stringMatching(/^ {2}\["systemMessage"\] = ".*You are terse\..*",$/)]);
+    expect(changed).toEqual([expect.stringMatching(/^ {2}\["systemText"\] = ".*You are terse\..*",$/)]);
   });
 
   test('says when a Lua filter reads the endpoint header (cache or usage present)', () => {
