@@ -4,8 +4,8 @@
  * issuer and subject, read from jwt_authn's dynamic metadata); scope Gateway shares entries across
  * callers. --concurrency 1 (the harness default) makes "a repeat is a hit" deterministic.
  */
-import { generateKeyPairSync, sign, type KeyObject } from 'crypto';
-import { startMock, testCa, type MockUpstream } from '../support/real-envoy';
+import { generateKeyPairSync, type KeyObject } from 'crypto';
+import { signJwt as signWith, startJwks, testCa, type MockUpstream } from '../support/real-envoy';
 import type { AIGatewaySpecInput } from '../../src/spec';
 import { chatBody, send, startTraffic, type Traffic } from './traffic';
 
@@ -63,11 +63,7 @@ describe('real Envoy: APIKey, scope Gateway (opt-in sharing)', () => {
 
 const ISSUER = 'https://auth.example.com/';
 const KID = 'cache-scope-key';
-const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
-function signJwt(claims: Record<string, unknown>, key: KeyObject): string {
-  const input = `${b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: KID }))}.${b64url(JSON.stringify(claims))}`;
-  return `${input}.${b64url(sign('sha256', Buffer.from(input), key))}`;
-}
+const signJwt = (claims: Record<string, unknown>, key: KeyObject) => signWith(claims, key, KID);
 
 describe('real Envoy: JWT, default scope Caller', () => {
   const signer = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -76,14 +72,7 @@ describe('real Envoy: JWT, default scope Caller', () => {
   const token = (sub: string, iss = ISSUER) => bearer(signJwt({ iss, sub, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 }, signer.privateKey));
   beforeAll(async () => {
     const ca = testCa();
-    const jwk = { ...signer.publicKey.export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' };
-    jwks = await startMock({
-      tls: ca.issue(['auth.example.com']),
-      handler: (_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ keys: [jwk] }));
-      },
-    });
+    jwks = await startJwks(ca, 'auth.example.com', signer.publicKey, KID);
     traffic = await startTraffic(
       spec({ authentication: { type: 'JWT', jwtSpec: { issuer: ISSUER, jwksUri: 'https://auth.example.com/.well-known/jwks.json' } }, cachingStrategy: { type: 'Exact' } }),
       {},

@@ -1,5 +1,5 @@
-import { generateKeyPairSync, sign, type KeyObject } from 'crypto';
-import { gatewayObjects, openAiHandler, startGateway, startMock, testCa, type MockUpstream, type RunningGateway } from '../support/real-envoy';
+import { generateKeyPairSync, type KeyObject } from 'crypto';
+import { gatewayObjects, openAiHandler, signJwt as signWith, startGateway, startJwks, startMock, testCa, type MockUpstream, type RunningGateway } from '../support/real-envoy';
 
 /**
  * authentication.type JWT through real Envoy (jwt_authn): the JWKS is served over TLS by a mock
@@ -9,13 +9,7 @@ const ISSUER = 'https://auth.example.com/';
 const AUDIENCE = 'ai-gateway';
 const KID = 'test-key-1';
 
-const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
-
-/** A compact JWS (RS256) of these claims. */
-function signJwt(claims: Record<string, unknown>, key: KeyObject, kid = KID): string {
-  const signingInput = `${b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }))}.${b64url(JSON.stringify(claims))}`;
-  return `${signingInput}.${b64url(sign('sha256', Buffer.from(signingInput), key))}`;
-}
+const signJwt = (claims: Record<string, unknown>, key: KeyObject, kid = KID) => signWith(claims, key, kid);
 
 const now = () => Math.floor(Date.now() / 1000);
 const validClaims = () => ({ iss: ISSUER, aud: AUDIENCE, sub: 'user-1', iat: now(), exp: now() + 600 });
@@ -36,14 +30,7 @@ describe('JWT authentication', () => {
 
   beforeAll(async () => {
     const ca = testCa();
-    const jwk = { ...signer.publicKey.export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' };
-    jwks = await startMock({
-      tls: ca.issue(['auth.example.com']),
-      handler: (_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ keys: [jwk] }));
-      },
-    });
+    jwks = await startJwks(ca, 'auth.example.com', signer.publicKey, KID);
     upstream = await startMock({ handler: openAiHandler() });
     const objects = gatewayObjects({
       gatewayClassName: 'envoy',
@@ -95,5 +82,5 @@ describe('JWT authentication', () => {
 function tamper(token: string): string {
   const [header, payload, signature] = token.split('.');
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  return [header, b64url(JSON.stringify({ ...claims, sub: 'admin' })), signature].join('.');
+  return [header, Buffer.from(JSON.stringify({ ...claims, sub: 'admin' })).toString('base64url'), signature].join('.');
 }

@@ -14,3 +14,4 @@ export type { MockHandler, MockOptions, MockUpstream, ProviderMockOptions, Recor
 export { testCa } from './test-ca';
 export type { TestCa } from './test-ca';
 export { gatewayObjects } from './gateway';
+export { signJwt, startJwks } from './jwt';
