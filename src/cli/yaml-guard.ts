@@ -1,4 +1,5 @@
 import { isAlias, isMap, isPair, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { toPosition } from './positions';
 
 /**
  * Limits on a YAML document, checked before it is turned into data: the yaml library would
@@ -19,11 +20,7 @@ export interface YamlProblem {
   readonly message: string;
 }
 
-function position(lines: LineCounter, node: Node | undefined): { line: number; col: number } {
-  const offset = node?.range?.[0] ?? 0;
-  const { line, col } = lines.linePos(offset);
-  return { line, col };
-}
+const position = (lines: LineCounter, node: Node | undefined) => toPosition(lines, node?.range?.[0] ?? 0);
 
 /** The first problem of `doc` against YAML_LIMITS, walking it without recursion; undefined if none. */
 export function yamlLimitProblem(doc: Document, lines: LineCounter): YamlProblem | undefined {
